@@ -1,0 +1,46 @@
+#!/usr/bin/env python3
+"""The course's one entry point from a fresh clone: ``python3 course.py up`` or ``python3 course.py test``.
+
+It needs nothing but Python 3.9+: it makes .venv/ (once), installs requirements.txt into it (again
+only when that file changes) and runs ``python -m course_tasks COMMAND`` inside it.
+"""
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+REQUIREMENTS = ROOT / "requirements.txt"
+STAMP = VENV / ".requirements.sha256"
+
+
+def venv_python() -> Path:
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def ensure_venv() -> Path:
+    python = venv_python()
+    if not python.exists():
+        print(f"[course] creating {VENV} ...", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    wanted = hashlib.sha256(REQUIREMENTS.read_bytes()).hexdigest()
+    if not STAMP.exists() or STAMP.read_text().strip() != wanted:
+        print("[course] installing requirements.txt (the first time takes a minute) ...", flush=True)
+        subprocess.check_call([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                               "-r", str(REQUIREMENTS)])
+        STAMP.write_text(wanted)
+    return python
+
+
+def main() -> None:
+    python = ensure_venv()
+    os.chdir(ROOT)
+    os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))
+    os.execv(str(python), [str(python), "-m", "course_tasks", *sys.argv[1:]])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""``python -m course_tasks COMMAND``: start the course, run one service, check the setup, test, refresh.
+
+    up [--flower] [--no-jupyter]   broker (embedded Redis if none answers) + workers + JupyterLab
+    worker ROLE                    one worker: main, priority or rabbitmq
+    jupyter | flower               one service, as docker-compose.yml runs it
+    check                          is the broker there, are the workers answering? (5 s at most)
+    test [PYTEST ARGS]             unit tests + strict nbval of every lesson against live workers
+    refresh [NOTEBOOK ...]         re-execute lessons with papermill and store their new outputs
+"""
+import argparse
+import os
+import signal
+import sys
+
+from . import settings
+from .services import ROOT
+
+
+def cmd_worker(args):
+    role = settings.worker_roles()[args.role]
+    os.execv(sys.executable, [sys.executable, "-m", "celery", *role.argv()])
+
+
+def cmd_jupyter(args):
+    ip = os.environ.get("COURSE_JUPYTER_IP", "127.0.0.1")
+    argv = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.ip={ip}",
+            f"--ServerApp.port={os.environ.get('COURSE_JUPYTER_PORT', '8888')}",
+            f"--ServerApp.root_dir={ROOT / 'notebooks'}"]
+    if hasattr(os, "geteuid") and os.geteuid() == 0:
+        argv.append("--allow-root")  # containers run as root; the token still guards the server
+    os.execv(sys.executable, argv)
+
+
+def cmd_flower(args):
+    address = os.environ.get("COURSE_FLOWER_ADDRESS", "127.0.0.1")
+    port = os.environ.get("COURSE_FLOWER_PORT", "5555")
+    os.execv(sys.executable, [sys.executable, "-m", "celery", "-A", "course_tasks", "flower",
+                              f"--address={address}", f"--port={port}"])
+
+
+def cmd_check(args):
+    from .preflight import SetupError, check_setup
+
+    try:
+        check_setup(roles=args.roles)
+    except SetupError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    return 0
+
+
+def cmd_up(args):
+    from .launcher import up
+
+    return up(flower=args.flower, jupyter=not args.no_jupyter)
+
+
+def cmd_test(args):
+    import pytest
+
+    return pytest.main(["-p", "no:cacheprovider", *args.pytest_args])
+
+
+def cmd_refresh(args):
+    from .refresh import refresh
+
+    return refresh(args.notebooks)
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m course_tasks", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("up", help="start everything for learning")
+    p.add_argument("--flower", action="store_true", help="also start Flower on 127.0.0.1:5555")
+    p.add_argument("--no-jupyter", action="store_true", help="broker and workers only")
+    p.set_defaults(func=cmd_up)
+    p = sub.add_parser("worker", help="run one worker of the course")
+    p.add_argument("role", choices=sorted(settings.worker_roles()))
+    p.set_defaults(func=cmd_worker)
+    sub.add_parser("jupyter", help="run JupyterLab on notebooks/").set_defaults(func=cmd_jupyter)
+    sub.add_parser("flower", help="run Flower").set_defaults(func=cmd_flower)
+    p = sub.add_parser("check", help="check the broker and the workers")
+    p.add_argument("roles", nargs="*", default=["main", "priority"])
+    p.set_defaults(func=cmd_check)
+    p = sub.add_parser("test", help="run every test")
+    p.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_test)
+    p = sub.add_parser("refresh", help="re-execute notebooks and store their outputs")
+    p.add_argument("notebooks", nargs="*")
+    p.set_defaults(func=cmd_refresh)
+    args = parser.parse_args(argv)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop children on TERM as on Ctrl-C
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,62 @@
+"""The live setup of a test run or a refresh: a Redis of its own, the course's workers, RabbitMQ if there.
+
+It never touches a Redis or a worker already running on the machine: its Redis is on a free port,
+and on a shared RabbitMQ its worker and queue have names of their own (removed at the end).
+"""
+import os
+import uuid
+
+from . import settings
+from .services import Stack, amqp_answers, control_app, free_port
+
+REQUIRE_RABBITMQ = "COURSE_REQUIRE_RABBITMQ"
+
+
+class LiveHarness:
+    def __init__(self, log_dir, say=lambda text: None):
+        self.stack = Stack(log_dir, say=say)
+        self.rabbitmq = None  # the RabbitMQ URL when the RabbitMQ lesson can run
+        self.rabbitmq_missing = None  # else, why not
+
+    def start(self):
+        try:
+            broker = self.stack.start_redis(free_port())
+            self.stack.use_broker(broker)
+            roles = ["main", "priority"]
+            url = settings.rabbitmq_url()
+            if amqp_answers(url):
+                run = uuid.uuid4().hex[:8]
+                self.stack.env["COURSE_RABBITMQ_URL"] = url
+                self.stack.env["COURSE_RABBITMQ_QUEUE"] = f"{settings.PRIORITY_QUEUE}.test-{run}"
+                self.stack.env["COURSE_RABBITMQ_NODE"] = f"rabbit@course-test-{run}"
+                self.rabbitmq = url
+                roles.append("rabbitmq")
+            else:
+                self.rabbitmq_missing = (
+                    f"no RabbitMQ answers at {settings.redacted(url)} "
+                    "(start one, or set COURSE_RABBITMQ_URL; CI sets COURSE_REQUIRE_RABBITMQ=1)"
+                )
+            # Everything started from here on (workers, notebook kernels) sees the same settings.
+            os.environ.update({k: v for k, v in self.stack.env.items() if k.startswith(("CELERY_", "COURSE_"))})
+            os.environ["PYTHONPATH"] = self.stack.env["PYTHONPATH"]
+            os.environ["PATH"] = self.stack.env["PATH"]
+            self.stack.start_workers(roles)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self):
+        try:
+            self.stack.stop()
+        finally:
+            if self.rabbitmq:
+                _delete_queue(self.rabbitmq, os.environ["COURSE_RABBITMQ_QUEUE"])
+
+
+def _delete_queue(url, queue):
+    try:
+        with control_app(url).connection_for_write() as conn:
+            conn.default_channel.queue_delete(queue)
+    except Exception:
+        pass

@@ -1,0 +1,21 @@
+"""The same course tasks on RabbitMQ (lesson 08): ``from course_tasks.rabbitmq import app, t1, t2, t3``.
+
+A second app with the course's configuration, talking to ``COURSE_RABBITMQ_URL``; it stores
+results in the same Redis as the main app. Its queue is declared with ``x-max-priority``
+(``task_queue_max_priority``), always with the same value: RabbitMQ refuses to re-declare a
+queue with another one (PRECONDITION_FAILED).
+"""
+from celery import Celery
+
+from . import settings, tasks
+from .celery import configure
+
+app = configure(
+    Celery("course_tasks_rabbitmq", set_as_current=False, task_cls="course_tasks.journal:JournaledTask"),
+    settings.rabbitmq_url(),
+)
+app.conf.task_default_queue = settings.rabbitmq_queue()
+app.conf.task_routes = {}
+
+# The very functions of course_tasks.tasks, under the very same task names.
+t1, t2, t3, add = (app.task(name=task.name)(task.run) for task in (tasks.t1, tasks.t2, tasks.t3, tasks.add))

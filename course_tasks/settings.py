@@ -1,0 +1,82 @@
+"""Everything the course reads from the environment, in one place (no Celery import here).
+
+The launcher, the tests, the worker and every notebook see the same values, because they all
+read them from here.
+"""
+import os
+from dataclasses import dataclass
+
+DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672//"
+
+DEFAULT_QUEUE = "course"
+PRIORITY_QUEUE = "course.priority"
+MAX_PRIORITY = 9  # ten levels, 0..9, on both brokers
+
+
+def broker_url() -> str:
+    """The broker every lesson uses: ``CELERY_BROKER_URL``, or a local Redis."""
+    return os.environ.get("CELERY_BROKER_URL") or DEFAULT_REDIS_URL
+
+
+def result_backend() -> str:
+    """Where results are stored: ``CELERY_RESULT_BACKEND``, or the Redis broker itself."""
+    explicit = os.environ.get("CELERY_RESULT_BACKEND")
+    if explicit:
+        return explicit
+    broker = broker_url()
+    return broker if broker.startswith("redis") else DEFAULT_REDIS_URL
+
+
+def rabbitmq_url() -> str:
+    """The RabbitMQ of the RabbitMQ priorities lesson: ``COURSE_RABBITMQ_URL``."""
+    return os.environ.get("COURSE_RABBITMQ_URL") or DEFAULT_RABBITMQ_URL
+
+
+def rabbitmq_queue() -> str:
+    """The priority queue on RabbitMQ (the tests give theirs a name of its own)."""
+    return os.environ.get("COURSE_RABBITMQ_QUEUE") or PRIORITY_QUEUE
+
+
+@dataclass(frozen=True)
+class WorkerRole:
+    """One kind of worker the course runs: which app, which node name, which queues, how many slots."""
+
+    name: str
+    app: str
+    node: str
+    queues: tuple
+    concurrency: int
+
+    def argv(self) -> list:
+        """The ``celery worker`` arguments; the launcher, the tests and Docker all use these."""
+        return [
+            "-A", self.app, "worker",
+            "--hostname", self.node,
+            "--queues", ",".join(self.queues),
+            "--concurrency", str(self.concurrency),
+            "--pool", "prefork",
+            "--loglevel", "INFO",
+            "--without-mingle", "--without-gossip",
+        ]
+
+
+def worker_roles() -> dict:
+    """The workers of the course, by role name."""
+    rabbit_node = os.environ.get("COURSE_RABBITMQ_NODE") or "rabbit@course"
+    return {
+        "main": WorkerRole("main", "course_tasks", "worker@course", (DEFAULT_QUEUE,), 4),
+        "priority": WorkerRole("priority", "course_tasks", "prio@course", (PRIORITY_QUEUE,), 1),
+        "rabbitmq": WorkerRole("rabbitmq", "course_tasks.rabbitmq", rabbit_node, (rabbitmq_queue(),), 1),
+    }
+
+
+def redacted(url: str) -> str:
+    """A URL fit to print: the password hidden."""
+    from urllib.parse import urlsplit, urlunsplit
+
+    parts = urlsplit(url)
+    if parts.password:
+        netloc = parts.netloc.replace(":" + parts.password + "@", ":**@", 1)
+        parts = parts._replace(netloc=netloc)
+    return urlunsplit(parts)
