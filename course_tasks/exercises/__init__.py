@@ -5,10 +5,9 @@ Each checker takes the learner's answer and returns True or False; the hints liv
 """
 from celery.result import AsyncResult
 
-from . import settings
-from .i18n import language
+from ..i18n import language
 
-EXERCISES = {}
+EXERCISES = {}  # "01.2" -> (checker, hints); filled by the lesson modules of this package
 
 VERDICTS = {
     "todo": {"en": "Exercise {id}: replace ... with your answer, then run the cell again.",
@@ -47,44 +46,28 @@ def check(exercise_id, answer):
     print(verdict(exercise_id, answer)[1])
 
 
-def _result_of(answer, timeout=10):
+
+def result_of(answer, timeout=10):
+    """The value of an AsyncResult the learner built (checkers use it); raises if it is not one."""
     if not isinstance(answer, AsyncResult):
         raise TypeError(f"expected an AsyncResult, got {type(answer).__name__}")
     return answer.get(timeout=timeout)
 
 
-def _journal_entry(task_id):
-    from . import journal
+def journal_entry(task_id):
+    """What the journal recorded for the task ``task_id`` (None if it did not run)."""
+    from .. import journal
 
     return next((e for e in journal.entries() if e["id"] == task_id), None)
 
 
-# -- 00 The broker, the worker, the result backend ---------------------------------------------------
-@exercise("00.1", en="ping the workers with app.control.ping(timeout=1.0) and copy the name that ends in @course "
-                     "and has four processes (check_setup() shows it).",
-          ru="опросите воркеры через app.control.ping(timeout=1.0) и скопируйте имя, которое кончается на "
-             "@course и у которого четыре процесса (его показывает check_setup()).")
-def _(answer):
-    return answer == settings.worker_roles()["main"].node
+def _load_lessons():
+    import importlib
+    import pkgutil
+
+    for module in pkgutil.iter_modules(__path__):
+        if module.name.startswith("lesson"):
+            importlib.import_module(f"{__name__}.{module.name}")
 
 
-@exercise("00.2", en="mul.delay(6, 7) sends the task; .get(timeout=10) on what it returns waits for the result.",
-          ru="mul.delay(6, 7) отправляет задачу; .get(timeout=10) у того, что она вернула, ждёт результата.")
-def _(answer):
-    return answer == 42
-
-
-# -- 01 .delay() and apply_async ---------------------------------------------------------------------
-@exercise("01.1", en="call tp3.delay() five times (a list comprehension), then .get(timeout=10) on each result.",
-          ru="вызовите tp3.delay() пять раз (списковое включение), затем .get(timeout=10) у каждого результата.")
-def _(answer):
-    return list(answer) == ["tp3"] * 5
-
-
-@exercise("01.2", en="add.apply_async((20, 22), queue='course.priority') sends it to the queue prio@course listens to; "
-                     "answer is the AsyncResult itself, not its result.",
-          ru="add.apply_async((20, 22), queue='course.priority') отправит задачу в очередь, которую слушает "
-             "prio@course; ответ — сам AsyncResult, а не его результат.")
-def _(answer):
-    entry = _result_of(answer) == 42 and _journal_entry(answer.id)
-    return bool(entry) and entry["node"] == settings.worker_roles()["priority"].node
+_load_lessons()
