@@ -4,9 +4,9 @@ from celery import Celery
 from . import settings
 
 
-def configure(app: Celery, broker: str) -> Celery:
-    """Apply the course's settings to ``app`` talking to ``broker``."""
-    app.conf.update(
+def course_config(broker: str) -> dict:
+    """The course's settings for an app talking to ``broker``."""
+    return dict(
         # Celery lets CELERY_BROKER_URL override broker_url, even for a second app (lesson 08's
         # RabbitMQ one); the read and write URLs are taken as given.
         broker_url=broker,
@@ -45,10 +45,13 @@ def configure(app: Celery, broker: str) -> Celery:
         task_send_sent_event=True,
         worker_hijack_root_logger=True,
     )
+
+
+def configure(app: Celery, config=lambda: course_config(settings.broker_url())) -> Celery:
+    """Give ``app`` the settings ``config()`` returns, read when the app is first used, not at import:
+    a test run imports this package first and chooses its own broker after."""
+    app.add_defaults(config)
     return app
 
 
-app = configure(
-    Celery("course_tasks", include=["course_tasks.tasks"], task_cls="course_tasks.journal:JournaledTask"),
-    settings.broker_url(),
-)
+app = configure(Celery("course_tasks", include=["course_tasks.tasks"], task_cls="course_tasks.journal:JournaledTask"))

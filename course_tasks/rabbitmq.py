@@ -8,14 +8,12 @@ queue with another one (PRECONDITION_FAILED).
 from celery import Celery
 
 from . import settings, tasks
-from .celery import configure
+from .celery import configure, course_config
 
 app = configure(
     Celery("course_tasks_rabbitmq", set_as_current=False, task_cls="course_tasks.journal:JournaledTask"),
-    settings.rabbitmq_url(),
+    lambda: {**course_config(settings.rabbitmq_url()), "task_default_queue": settings.rabbitmq_queue(), "task_routes": {}},
 )
-app.conf.task_default_queue = settings.rabbitmq_queue()
-app.conf.task_routes = {}
 
 # The very functions of course_tasks.tasks, under the very same task names.
 t1, t2, t3, add = (app.task(name=task.name)(task.run) for task in (tasks.t1, tasks.t2, tasks.t3, tasks.add))

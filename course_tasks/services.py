@@ -74,9 +74,9 @@ def control_app(broker: str):
     """A Celery app of the course's configuration on ``broker``, for pings and control commands."""
     from celery import Celery
 
-    from .celery import configure
+    from .celery import configure, course_config
 
-    return configure(Celery("course_control", set_as_current=False), broker)
+    return configure(Celery("course_control", set_as_current=False), lambda: course_config(broker))
 
 
 class Service:
