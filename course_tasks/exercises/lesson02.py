@@ -1,0 +1,36 @@
+"""Exercises of lesson 02: arguments and results."""
+from . import exercise, journal_entry, result_of
+
+
+@exercise("02.1", en="apply_async takes the positional arguments as a list in args=... and the keyword arguments "
+                     "as a dict in kwargs=...; look at how t1 builds its text from message and the sum.",
+          ru="apply_async принимает позиционные аргументы списком в args=..., а именованные — словарём в "
+             "kwargs=...; посмотрите, как t1 складывает текст из message и суммы.")
+def _(answer):
+    if result_of(answer) != "Total: 12":
+        return False
+    entry = journal_entry(answer.id)
+    return bool(entry) and entry["task"] == "t1" and entry["args"] == [7, 5] and entry["kwargs"] == {"message": "Total"}
+
+
+@exercise("02.2", en="every keyword of .delay() becomes an argument of the task. Which way of sending keeps "
+                     "the task's arguments apart from the options of the message?",
+          ru="любой именованный аргумент .delay() становится аргументом задачи. Какой способ отправки держит "
+             "аргументы задачи отдельно от параметров сообщения?")
+def _(answer):
+    if result_of(answer) != 8:
+        return False
+    entry = journal_entry(answer.id)
+    return bool(entry) and entry["task"] == "t1" and entry["priority"] == 3 and not entry["kwargs"]
+
+
+@exercise("02.3", en="JSON has no sets: turn the set into a type JSON has before it leaves the notebook.",
+          ru="в JSON нет множеств: превратите множество в тип, который в JSON есть, до того как оно покинет ноутбук.")
+def _(answer):
+    if result_of(answer) != 6:
+        return False
+    entry = journal_entry(answer.id)
+    if not entry or entry["task"] != "xsum":
+        return False
+    numbers = entry["args"][0] if entry["args"] else entry["kwargs"].get("numbers")
+    return sorted(numbers) == [1, 2, 3]
