@@ -10,13 +10,14 @@ def _(answer):
     if result_of(answer) != "Total: 12":
         return False
     entry = journal_entry(answer.id)
-    return bool(entry) and entry["task"] == "t1" and entry["args"] == [7, 5] and entry["kwargs"] == {"message": "Total"}
+    return (bool(entry) and entry["task"] == "t1" and entry["args"] in ([7, 5], [5, 7])
+            and entry["kwargs"] == {"message": "Total"})
 
 
-@exercise("02.2", en="every keyword of .delay() becomes an argument of the task. Which way of sending keeps "
-                     "the task's arguments apart from the options of the message?",
-          ru="любой именованный аргумент .delay() становится аргументом задачи. Какой способ отправки держит "
-             "аргументы задачи отдельно от параметров сообщения?")
+@exercise("02.2", en="every keyword of .delay() becomes an argument of the task, but the priority (3) is an option of "
+                     "the message: which way of sending takes options next to the task's arguments?",
+          ru="любой именованный аргумент .delay() становится аргументом задачи, а приоритет (3) — параметр "
+             "сообщения: какой способ отправки принимает параметры рядом с аргументами задачи?")
 def _(answer):
     if result_of(answer) != 8:
         return False
