@@ -90,6 +90,7 @@ def main(argv=None):
     p.add_argument("notebooks", nargs="*")
     p.set_defaults(func=cmd_refresh)
     args = parser.parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)  # progress lines show at once, in a terminal or a pipe
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop children on TERM as on Ctrl-C
     return args.func(args)
 

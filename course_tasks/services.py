@@ -57,6 +57,9 @@ def redis_answers(url: str, timeout: float = 1.0) -> bool:
 def amqp_answers(url: str, timeout: float = 2.0) -> bool:
     from kombu import Connection
 
+    parts = urlsplit(url)
+    if not port_in_use(parts.hostname or LOOPBACK, parts.port or 5672):
+        return False  # nothing listens: say so at once, without kombu's retry interval
     try:
         with Connection(url, connect_timeout=timeout) as conn:
             conn.ensure_connection(max_retries=1, timeout=timeout)
