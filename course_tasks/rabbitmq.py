@@ -1,4 +1,4 @@
-"""The same course tasks on RabbitMQ (lesson 08): ``from course_tasks.rabbitmq import app, t1, t2, t3``.
+"""The same course tasks on RabbitMQ (lesson 08): ``from course_tasks.rabbitmq import app, t1, t2, t3, nap``.
 
 A second app with the course's configuration, talking to ``COURSE_RABBITMQ_URL``; it stores
 results in the same Redis as the main app. Its queue is declared with ``x-max-priority``
@@ -16,4 +16,6 @@ app = configure(
 )
 
 # The very functions of course_tasks.tasks, under the very same task names.
-t1, t2, t3, add = (app.task(name=task.name)(task.run) for task in (tasks.t1, tasks.t2, tasks.t3, tasks.add))
+t1, t2, t3, add, nap = (
+    app.task(name=task.name)(task.run) for task in (tasks.t1, tasks.t2, tasks.t3, tasks.add, tasks.nap)
+)
