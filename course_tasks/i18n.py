@@ -39,7 +39,7 @@ MESSAGES = {
               "или укажите работающий Redis в CELERY_RESULT_BACKEND.",
     },
     "worker_ok": {
-        "en": "worker: {node} answers ({slots} processes, queues: {queues})",
+        "en": "worker: {node} answers ({slots} process{plural}, queues: {queues})",
         "ru": "воркер: {node} отвечает (процессов: {slots}, очереди: {queues})",
     },
     "worker_down": {

@@ -53,7 +53,8 @@ def check_workers(app, roles=("main",), timeout=1.5):
     lines = []
     for w in wanted:
         slots = stats[w.node]["pool"].get("max-concurrency")
-        lines.append(say("worker_ok", node=w.node, slots=slots, queues=", ".join(w.queues)))
+        lines.append(say("worker_ok", node=w.node, slots=slots, plural="" if slots == 1 else "es",
+                         queues=", ".join(w.queues)))
     return lines
 
 
