@@ -52,8 +52,3 @@ def pytest_collection_modifyitems(session, config, items):
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = [item for item in items if item not in dropped]
-
-
-def rabbitmq_missing():
-    """Why the RabbitMQ lesson cannot run here, or None (used by tests/test_rabbitmq_lesson.py)."""
-    return _harness.rabbitmq_missing if _harness else "no live harness"

@@ -1,0 +1,62 @@
+"""Lessons 07 and 08: hold a worker's queue while tasks are sent, then see the order it ran them in.
+
+Priorities only decide among messages that *wait* in the broker. So the lessons send every task while
+the worker is not consuming (:func:`paused`), and the worker meets them all at once when it resumes:
+the order it runs them is then the broker's priority order and nothing else, the same on every run.
+"""
+import time
+from contextlib import contextmanager
+
+from .preflight import SetupError
+
+#: Extra wait on Redis after the worker stopped consuming (see :func:`paused`), in seconds.
+REDIS_MARGIN = 0.5
+
+
+@contextmanager
+def paused(app, queue, node, timeout=5.0):
+    """Inside the ``with`` block, the worker ``node`` takes nothing from ``queue``; when the block ends,
+    even by an error, it consumes again.
+
+    Messages sent inside the block wait in the broker, so the worker meets them all at once.
+    Built on ``app.control.cancel_consumer`` and ``app.control.add_consumer``.
+    """
+    _control(app, "cancel_consumer", queue, node, timeout)
+    try:
+        with app.connection_for_write() as conn:
+            # A Redis worker may already be blocked in a BRPOP sent before it stopped consuming:
+            # Redis would still hand that call the next message, which the worker then pushes back
+            # to the END of its list (out of order). That BRPOP ends after brpop_timeout: wait it out.
+            settle = getattr(conn.transport, "brpop_timeout", 0) if conn.transport.driver_type == "redis" else 0
+        if settle:
+            time.sleep(settle + REDIS_MARGIN)
+        yield
+    finally:
+        _control(app, "add_consumer", queue, node, timeout)
+
+
+def _control(app, command, queue, node, timeout):
+    replies = getattr(app.control, command)(queue, destination=[node], reply=True, timeout=timeout) or []
+    answers = [reply[node] for reply in replies if node in reply]
+    if not answers or "error" in answers[0]:
+        raise SetupError(f"{command}({queue!r}) on {node}: {answers[0]['error'] if answers else 'no reply'} "
+                         f"within {timeout:g} s")
+
+
+def run_order(sent, journal):
+    """``[(sent_no, call, priority), ...]`` for the tasks of ``sent`` (AsyncResults, in send order),
+    in the order the worker started them, as recorded in ``journal``."""
+    from .journal import call_text
+
+    number = {result.id: n for n, result in enumerate(sent, 1)}
+    return [(number[e["id"]], call_text(e), e["priority"]) for e in journal.entries() if e["id"] in number]
+
+
+def show_order(sent, journal):
+    """Print :func:`run_order` as a table: the order they ran in, the order they were sent in, the priority."""
+    rows = [("ran", "sent", "call", "priority")]
+    rows += [(str(n), str(sent_no), call, str(priority)) for n, (sent_no, call, priority)
+             in enumerate(run_order(sent, journal), 1)]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
