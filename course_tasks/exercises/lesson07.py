@@ -1,0 +1,63 @@
+"""Exercises of lesson 07: task priorities on Redis."""
+from bisect import bisect
+
+from .. import settings
+from . import exercise, journal_entry, result_of
+
+
+def entries_on(results, role):
+    """The journal entries of ``results`` (waiting for each first), in the same order, or None unless the
+    worker of ``role`` ("priority", "rabbitmq") ran every one of them. Lesson 08 uses it too."""
+    for result in results:
+        result_of(result)
+    entries = [journal_entry(result.id) for result in results]
+    node = settings.worker_roles()[role].node
+    if not all(entry and entry["node"] == node for entry in entries):
+        return None
+    return entries
+
+
+def run_order(entries):
+    """The task names of ``entries`` in the order they started."""
+    return [e["task"] for e in sorted(entries, key=lambda e: e["started"])]
+
+
+@exercise("07.1", en="inside  with paused(app, \"course.priority\", \"prio@course\"):  call t2.apply_async(priority=5), "
+                     "then t1.apply_async(priority=4); answer is the list of the two AsyncResults.",
+          ru="внутри  with paused(app, \"course.priority\", \"prio@course\"):  вызовите t2.apply_async(priority=5), "
+             "затем t1.apply_async(priority=4); ответ — список из двух AsyncResult.")
+def _(answer):
+    if len(answer) != 2:
+        return False
+    entries = entries_on(answer, "priority")
+    if not entries:
+        return False
+    return [(e["task"], e["priority"]) for e in entries] == [("t2", 5), ("t1", 4)] and run_order(entries) == ["t1", "t2"]
+
+
+@exercise("07.2", en="kombu rounds a priority DOWN to the nearest of its priority_steps; the lesson printed "
+                     "channel.priority(p) for every p of a Connection with no transport options.",
+          ru="kombu округляет приоритет ВНИЗ до ближайшего из priority_steps; в уроке напечатано "
+             "channel.priority(p) для каждого p у Connection без параметров транспорта.")
+def _(answer):
+    from kombu.transport.redis import PRIORITY_STEPS
+
+    def level(priority):
+        return PRIORITY_STEPS[bisect(PRIORITY_STEPS, priority) - 1]
+
+    return sorted(answer) == [p for p in range(10) if level(p) == level(5)]
+
+
+@exercise("07.3", en="on Redis the smaller number runs first, so give t3 the smallest priority and t2 the largest "
+                     "(RabbitMQ's p is Redis's 9 - p); send while prio@course is paused, nine AsyncResults in "
+                     "the notes' order t2, t1, t3, three rounds.",
+          ru="в Redis первым идёт меньшее число: дайте t3 наименьший приоритет, а t2 — наибольший "
+             "(p из RabbitMQ — это 9 - p в Redis); отправляйте, пока prio@course на паузе: девять AsyncResult "
+             "в порядке конспекта t2, t1, t3, три круга.")
+def _(answer):
+    if len(answer) != 9:
+        return False
+    entries = entries_on(answer, "priority")
+    if not entries or [e["task"] for e in entries] != ["t2", "t1", "t3"] * 3:
+        return False
+    return run_order(entries) == ["t3"] * 3 + ["t1"] * 3 + ["t2"] * 3
