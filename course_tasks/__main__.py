@@ -83,13 +83,15 @@ def main(argv=None):
     p = sub.add_parser("check", help="check the broker and the workers")
     p.add_argument("roles", nargs="*", default=["main", "priority"])
     p.set_defaults(func=cmd_check)
-    p = sub.add_parser("test", help="run every test")
-    p.add_argument("pytest_args", nargs=argparse.REMAINDER)
+    p = sub.add_parser("test", help="run every test (arguments go to pytest)")
     p.set_defaults(func=cmd_test)
     p = sub.add_parser("refresh", help="re-execute notebooks and store their outputs")
     p.add_argument("notebooks", nargs="*")
     p.set_defaults(func=cmd_refresh)
-    args = parser.parse_args(argv)
+    args, extra = parser.parse_known_args(argv)
+    if args.command != "test" and extra:
+        parser.error(f"unrecognized arguments: {' '.join(extra)}")
+    args.pytest_args = extra
     sys.stdout.reconfigure(line_buffering=True)  # progress lines show at once, in a terminal or a pipe
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop children on TERM as on Ctrl-C
     return args.func(args)
