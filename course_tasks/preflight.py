@@ -15,7 +15,7 @@ def check_broker(app, timeout=2.0):
     url = settings.redacted(app.conf.broker_write_url)
     try:
         with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=timeout)
+            conn.ensure_connection(max_retries=1, interval_start=0, timeout=timeout)
     except Exception as exc:  # any failure to connect is reported the same way
         raise SetupError(say("broker_down", url=url, error=_short(exc))) from None
     return say("broker_ok", kind=_kind(url))

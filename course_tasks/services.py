@@ -62,7 +62,7 @@ def amqp_answers(url: str, timeout: float = 2.0) -> bool:
         return False  # nothing listens: say so at once, without kombu's retry interval
     try:
         with Connection(url, connect_timeout=timeout) as conn:
-            conn.ensure_connection(max_retries=1, timeout=timeout)
+            conn.ensure_connection(max_retries=1, interval_start=0, timeout=timeout)
         return True
     except Exception:
         return False
