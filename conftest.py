@@ -20,14 +20,14 @@ def pytest_configure(config):
     global _harness
     if _is_xdist_worker(config) or config.option.collectonly or config.option.help:
         return
-    from course_tasks.harness import REQUIRE_RABBITMQ, LiveHarness
+    from course_tasks.harness import REQUIRE_RABBITMQ, LiveHarness, RabbitMQMissing
 
     log_dir = Path(tempfile.mkdtemp(prefix="course-test-"))
-    _harness = LiveHarness(log_dir).start()
+    try:
+        _harness = LiveHarness(log_dir).start(require_rabbitmq=os.environ.get(REQUIRE_RABBITMQ) == "1")
+    except RabbitMQMissing as missing:
+        raise pytest.UsageError(str(missing)) from None
     config.course_harness = _harness
-    if _harness.rabbitmq_missing and os.environ.get(REQUIRE_RABBITMQ) == "1":
-        _harness.stop()
-        raise pytest.UsageError(f"{REQUIRE_RABBITMQ}=1, but {_harness.rabbitmq_missing}")
 
 
 def pytest_unconfigure(config):
@@ -45,15 +45,19 @@ def pytest_report_header(config):
 
 
 def pytest_collection_modifyitems(session, config, items):
-    """Without RabbitMQ, the RabbitMQ lesson is left out, and one test says so as a skip with the reason."""
+    """Without RabbitMQ, everything that needs it (lesson 08's cells, its exercise solutions) is left out,
+    and tests/test_rabbitmq_lesson.py reports that as one skip, with the reason."""
     if _harness is None or _harness.rabbitmq:
         return
-    dropped = [item for item in items if "rabbitmq" in Path(str(item.fspath)).name and str(item.fspath).endswith(".ipynb")]
+    dropped = [item for item in items if _needs_rabbitmq(item)]
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = [item for item in items if item not in dropped]
-    # The RabbitMQ lesson's exercise solutions run live against its worker too: skipped, with the reason.
-    for item in items:
-        params = getattr(getattr(item, "callspec", None), "params", {})
-        if Path(str(item.fspath)).name == "test_exercises.py" and "rabbitmq" in str(params.get("name", "")):
-            item.add_marker(pytest.mark.skip(reason=_harness.rabbitmq_missing))
+
+
+def _needs_rabbitmq(item):
+    path = Path(str(item.fspath))
+    if path.suffix == ".ipynb":
+        return "rabbitmq" in path.name
+    params = getattr(getattr(item, "callspec", None), "params", {})
+    return path.name == "test_exercises.py" and "rabbitmq" in str(params.get("name", ""))

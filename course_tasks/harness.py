@@ -12,13 +12,18 @@ from .services import Stack, amqp_answers, control_app, free_port
 REQUIRE_RABBITMQ = "COURSE_REQUIRE_RABBITMQ"
 
 
+class RabbitMQMissing(RuntimeError):
+    """RabbitMQ was required (COURSE_REQUIRE_RABBITMQ=1) and none answers."""
+
+
 class LiveHarness:
     def __init__(self, log_dir, say=lambda text: None):
         self.stack = Stack(log_dir, say=say)
         self.rabbitmq = None  # the RabbitMQ URL when the RabbitMQ lesson can run
         self.rabbitmq_missing = None  # else, why not
 
-    def start(self):
+    def start(self, require_rabbitmq=False):
+        """Start everything; with ``require_rabbitmq``, raise RabbitMQMissing before any worker starts."""
         try:
             broker = self.stack.start_redis(free_port())
             self.stack.use_broker(broker)
@@ -36,6 +41,8 @@ class LiveHarness:
                     f"no RabbitMQ answers at {settings.redacted(url)} "
                     "(start one, or set COURSE_RABBITMQ_URL; CI sets COURSE_REQUIRE_RABBITMQ=1)"
                 )
+                if require_rabbitmq:
+                    raise RabbitMQMissing(f"{REQUIRE_RABBITMQ}=1, but {self.rabbitmq_missing}")
             # Everything started from here on (workers, notebook kernels) sees the same settings.
             os.environ.update({k: v for k, v in self.stack.env.items() if k.startswith(("CELERY_", "COURSE_"))})
             os.environ["PYTHONPATH"] = self.stack.env["PYTHONPATH"]

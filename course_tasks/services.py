@@ -82,6 +82,15 @@ def control_app(broker: str):
     return configure(Celery("course_control", set_as_current=False), lambda: course_config(broker))
 
 
+def _die_with_parent():
+    """In the child, before exec: on Linux, get SIGTERM if the process that started us dies, even by SIGKILL."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 class Service:
     """A child process started by the course, with a log file, stopped with its whole process group."""
 
@@ -93,7 +102,7 @@ class Service:
         out = open(self.log_path, "ab") if self.log_path else None
         self.proc = subprocess.Popen(
             self.argv, env=self.env, cwd=self.cwd, stdout=out, stderr=subprocess.STDOUT if out else None,
-            stdin=subprocess.DEVNULL, start_new_session=True,
+            stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent,
         )
         if out:
             out.close()

@@ -4,21 +4,24 @@ import pytest
 from course_tasks.exercises import EXERCISES, verdict
 from lessons import LANGS, exercises, imports, lesson_names
 
-CASES = [(lang, name, ex_id, code) for lang in LANGS for name in lesson_names(lang) for ex_id, code in exercises(lang, name)]
+# test_parity.py proves that both languages hold the same solution code: each runs once, judged in both.
+CASES = [(name, ex_id, code) for name in lesson_names("en") for ex_id, code in exercises("en", name)]
+RIGHT = {"en": "right!", "ru": "верно!"}
 
 
-@pytest.mark.parametrize("lang,name,ex_id,code", CASES, ids=[f"{c[0]}-{c[2]}" for c in CASES])
-def test_solution_passes_its_checker(lang, name, ex_id, code):
+@pytest.mark.parametrize("name,ex_id,code", CASES, ids=[c[1] for c in CASES])
+def test_solution_passes_its_checker(name, ex_id, code):
     namespace = {}
-    exec(imports(lang, name), namespace)
+    exec(imports("en", name), namespace)
     exec(code, namespace)
-    right, message = verdict(ex_id, namespace["answer"], lang=lang)
-    assert right, message
-    assert message == verdict(ex_id, namespace["answer"], lang=lang)[1]
+    for lang in LANGS:
+        right, message = verdict(ex_id, namespace["answer"], lang=lang)
+        assert right, message
+        assert message.endswith(RIGHT[lang])
 
 
 def test_every_exercise_of_the_lessons_has_a_checker():
-    used = {ex_id for _, _, ex_id, _ in CASES}
+    used = {ex_id for _, ex_id, _ in CASES}
     assert used == set(EXERCISES), "checkers without exercises, or exercises without checkers"
 
 

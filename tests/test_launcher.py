@@ -55,8 +55,13 @@ class Launcher:
         return self.proc.returncode
 
     def kill(self):
+        """After a failed test: ask the launcher to stop what it started, then kill whatever is left."""
         if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.terminate()
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
         for pid in processes_with(self.broker):
             os.kill(pid, signal.SIGKILL)
 
@@ -94,6 +99,20 @@ def test_a_redis_already_running_is_used_and_left_running(launch):
     assert launcher.ctrl_c() == 0
     assert redis_answers(broker)
     assert processes_with(broker) == []
+
+
+def test_killing_the_launcher_takes_everything_it_started_along(launch):
+    """Even a SIGKILL, which no cleanup code sees: the children are told by the kernel (PR_SET_PDEATHSIG)."""
+    port = free_port()
+    launcher = launch(f"redis://127.0.0.1:{port}/0", "--no-jupyter")
+    launcher.wait_for(r"Ctrl-C stops everything")
+    launcher.proc.kill()
+    launcher.proc.wait(10)
+    deadline = time.monotonic() + 20
+    while (port_in_use("127.0.0.1", port) or processes_with(launcher.broker)) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not port_in_use("127.0.0.1", port)
+    assert processes_with(launcher.broker) == []
 
 
 def test_jupyterlab_keeps_its_token_and_stops_on_ctrl_c(launch):
