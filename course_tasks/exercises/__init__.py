@@ -13,9 +13,9 @@ VERDICTS = {
     "todo": {"en": "Exercise {id}: replace ... with your answer, then run the cell again.",
              "ru": "Упражнение {id}: замените ... своим ответом и выполните ячейку снова."},
     "right": {"en": "Exercise {id}: right!", "ru": "Упражнение {id}: верно!"},
-    "wrong": {"en": "Exercise {id}: not yet. Hint: {hint}", "ru": "Упражнение {id}: пока нет. Подсказка: {hint}"},
+    "wrong": {"en": "Exercise {id}: not yet. Hint: {hint}", "ru": "Упражнение {id}: пока неверно. Подсказка: {hint}"},
     "error": {"en": "Exercise {id}: checking the answer failed with {error}. Hint: {hint}",
-              "ru": "Упражнение {id}: проверка ответа упала с ошибкой {error}. Подсказка: {hint}"},
+              "ru": "Упражнение {id}: при проверке ответа возникла ошибка {error}. Подсказка: {hint}"},
 }
 
 

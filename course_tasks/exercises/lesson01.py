@@ -4,7 +4,8 @@ from . import exercise, journal_entry, result_of
 
 
 @exercise("01.1", en="call tp3.delay() five times (a list comprehension), then .get(timeout=10) on each result.",
-          ru="вызовите tp3.delay() пять раз (списковое включение), затем .get(timeout=10) у каждого результата.")
+          ru="вызовите tp3.delay() пять раз (подойдёт списковое включение), затем .get(timeout=10) у каждого "
+             "результата.")
 def _(answer):
     return list(answer) == ["tp3"] * 5
 

@@ -5,7 +5,7 @@ from . import exercise, journal_entry, result_of
 @exercise("02.1", en="apply_async takes the positional arguments as a list in args=... and the keyword arguments "
                      "as a dict in kwargs=...; look at how t1 builds its text from message and the sum.",
           ru="apply_async принимает позиционные аргументы списком в args=..., а именованные — словарём в "
-             "kwargs=...; посмотрите, как t1 складывает текст из message и суммы.")
+             "kwargs=...; посмотрите, как t1 собирает текст из message и суммы.")
 def _(answer):
     if result_of(answer) != "Total: 12":
         return False
@@ -17,7 +17,7 @@ def _(answer):
 @exercise("02.2", en="every keyword of .delay() becomes an argument of the task, but the priority (3) is an option of "
                      "the message: which way of sending takes options next to the task's arguments?",
           ru="любой именованный аргумент .delay() становится аргументом задачи, а приоритет (3) — параметр "
-             "сообщения: какой способ отправки принимает параметры рядом с аргументами задачи?")
+             "отправки сообщения: какой вызов принимает такие параметры рядом с аргументами задачи?")
 def _(answer):
     if result_of(answer) != 8:
         return False
@@ -26,7 +26,7 @@ def _(answer):
 
 
 @exercise("02.3", en="JSON has no sets: turn the set into a type JSON has before it leaves the notebook.",
-          ru="в JSON нет множеств: превратите множество в тип, который в JSON есть, до того как оно покинет ноутбук.")
+          ru="в JSON нет множеств: ещё до отправки превратите множество в тип, который в JSON есть.")
 def _(answer):
     if result_of(answer) != 6:
         return False

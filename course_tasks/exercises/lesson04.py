@@ -12,8 +12,9 @@ def _group_values(answer, timeout=20):
 
 @exercise("04.1", en="group() takes signatures, add.s(i, i), one for each i (a generator expression works); "
                      "apply_async() sends the group and returns the GroupResult: that is the answer, not its values.",
-          ru="group() принимает сигнатуры, add.s(i, i), по одной на каждое i (подойдёт генераторное выражение); "
-             "apply_async() отправляет группу и возвращает GroupResult: он и есть ответ, а не его значения.")
+          ru="group() принимает сигнатуры add.s(i, i), по одной на каждое i (подойдёт генераторное выражение); "
+             "apply_async() отправляет группу и возвращает GroupResult — ответом служит он сам, а не его "
+             "значения.")
 def _(answer):
     return _group_values(answer) == [i + i for i in range(10)]
 
@@ -21,16 +22,16 @@ def _(answer):
 @exercise("04.2", en="build the group as in the measurement, with 8 instead of N; time it with time.perf_counter() "
                      "around apply_async().get(timeout=20) and round() the seconds. How many naps can four processes "
                      "run at the same time?",
-          ru="соберите группу, как в замере, только с 8 вместо N; засеките время через time.perf_counter() вокруг "
-             "apply_async().get(timeout=20) и округлите секунды через round(). Сколько nap могут выполнять "
-             "четыре процесса одновременно?")
+          ru="соберите группу, как в замере, только с 8 вместо N; засеките время вызова "
+             "apply_async().get(timeout=20) с помощью time.perf_counter() и округлите секунды функцией "
+             "round(). Сколько задач nap четыре процесса могут выполнять одновременно?")
 def _(answer):
     return isinstance(answer, (int, float)) and answer == 2
 
 
 @exercise("04.3", en="the same group(...) as in the notes, with go_to_shop.s(...) and buy_cookies.s(...), each with "
                      "name=\"sasha\"; the answer is what apply_async() returns.",
-          ru="та же group(...), что в конспекте, из go_to_shop.s(...) и buy_cookies.s(...), у каждой "
+          ru="та же группа group(...), что и в конспекте: go_to_shop.s(...) и buy_cookies.s(...), обе с "
              "name=\"sasha\"; ответ — то, что возвращает apply_async().")
 def _(answer):
     if _group_values(answer) != [None, None]:

@@ -14,8 +14,8 @@ def _links(answer):
 
 @exercise("06.1", en="add.s(2, 3) computes 2 + 3; join it with | to a mul signature that has only the 10: the sum "
                      "comes in front of it. The answer is what apply_async() returns.",
-          ru="add.s(2, 3) вычисляет 2 + 3; соедините её через | с сигнатурой mul, в которой только 10: сумма "
-             "встанет перед ним. Ответ — то, что возвращает apply_async().")
+          ru="add.s(2, 3) вычисляет 2 + 3; соедините её через | с сигнатурой mul, в которой указано только 10: "
+             "сумма встанет первым аргументом, перед 10. Ответ — то, что возвращает apply_async().")
 def _(answer):
     value, links = _links(answer)
     calls = [(e["task"], e["args"]) for e in links if e]
@@ -35,8 +35,8 @@ def _(answer):
 @exercise("06.3", en="journal.clear() first; build the chain with add.s(1, 1), divide.s(0) and mul.s(5); wait for it "
                      "with .get(timeout=10) inside try/except ZeroDivisionError; then read e[\"task\"] of every "
                      "journal entry.",
-          ru="сначала journal.clear(); соберите цепочку из add.s(1, 1), divide.s(0) и mul.s(5); дождитесь её через "
-             ".get(timeout=10) внутри try/except ZeroDivisionError; затем прочитайте e[\"task\"] у каждой записи "
-             "журнала.")
+          ru="перед запуском очистите журнал (journal.clear()); соберите цепочку из add.s(1, 1), divide.s(0) и "
+             "mul.s(5); .get(timeout=10) у неё выбросит ZeroDivisionError — перехватите его в try/except; "
+             "затем возьмите e[\"task\"] у каждой записи журнала.")
 def _(answer):
     return list(answer) == ["add", "divide"]

@@ -24,8 +24,9 @@ def run_order(entries):
 
 @exercise("07.1", en="inside  with paused(app, \"course.priority\", \"prio@course\"):  call t2.apply_async(priority=5), "
                      "then t1.apply_async(priority=4); answer is the list of the two AsyncResults.",
-          ru="внутри  with paused(app, \"course.priority\", \"prio@course\"):  вызовите t2.apply_async(priority=5), "
-             "затем t1.apply_async(priority=4); ответ — список из двух AsyncResult.")
+          ru="отправляйте обе задачи внутри блока with paused(app, \"course.priority\", \"prio@course\"), иначе "
+             "свободный prio@course заберёт t2 раньше, чем придёт t1; ответ — список из двух AsyncResult в "
+             "порядке отправки.")
 def _(answer):
     if len(answer) != 2:
         return False
@@ -51,9 +52,9 @@ def _(answer):
 @exercise("07.3", en="on Redis the smaller number runs first, so give t3 the smallest priority and t2 the largest "
                      "(RabbitMQ's p is Redis's 9 - p); send while prio@course is paused, nine AsyncResults in "
                      "the notes' order t2, t1, t3, three rounds.",
-          ru="в Redis первым идёт меньшее число: дайте t3 наименьший приоритет, а t2 — наибольший "
-             "(p из RabbitMQ — это 9 - p в Redis); отправляйте, пока prio@course на паузе: девять AsyncResult "
-             "в порядке конспекта t2, t1, t3, три круга.")
+          ru="в Redis первым идёт меньшее число, так что t3 нужен наименьший приоритет, а t2 — наибольший (p "
+             "из RabbitMQ — это 9 - p в Redis); отправляйте, пока prio@course на паузе; ответ — девять "
+             "AsyncResult в порядке конспекта: t2, t1, t3, три круга.")
 def _(answer):
     if len(answer) != 9:
         return False

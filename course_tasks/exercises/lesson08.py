@@ -6,8 +6,9 @@ from .lesson07 import entries_on, run_order
 
 @exercise("08.1", en="inside  with paused(app, queue, node):  call t1.apply_async() with no priority, then "
                      "t2.apply_async(priority=1); answer is the list of the two AsyncResults.",
-          ru="внутри  with paused(app, queue, node):  вызовите t1.apply_async() без приоритета, затем "
-             "t2.apply_async(priority=1); ответ — список из двух AsyncResult.")
+          ru="отправляйте обе задачи внутри блока with paused(app, queue, node), иначе свободный воркер сразу "
+             "заберёт t1; приоритет указывайте только у t2; ответ — список из двух AsyncResult в порядке "
+             "отправки.")
 def _(answer):
     if len(answer) != 2:
         return False
@@ -22,9 +23,9 @@ def _(answer):
 @exercise("08.2", en="on RabbitMQ the larger number runs first, so t2 needs the largest priority and t3 the smallest "
                      "(Redis's p is RabbitMQ's 9 - p); send while the RabbitMQ worker is paused, nine AsyncResults "
                      "in the notes' order t2, t1, t3, three rounds.",
-          ru="в RabbitMQ первым идёт большее число: t2 нужен наибольший приоритет, а t3 — наименьший "
-             "(p из Redis — это 9 - p в RabbitMQ); отправляйте, пока воркер для RabbitMQ на паузе: девять "
-             "AsyncResult в порядке конспекта t2, t1, t3, три круга.")
+          ru="в RabbitMQ первым идёт большее число, так что t2 нужен наибольший приоритет, а t3 — наименьший "
+             "(p из Redis — это 9 - p в RabbitMQ); отправляйте, пока воркер для RabbitMQ на паузе; ответ — "
+             "девять AsyncResult в порядке конспекта: t2, t1, t3, три круга.")
 def _(answer):
     if len(answer) != 9:
         return False
@@ -37,7 +38,7 @@ def _(answer):
 @exercise("08.3", en="app.amqp.queues maps a queue name to the kombu Queue the app declares; look at its "
                      "queue_arguments.",
           ru="app.amqp.queues сопоставляет имени очереди объект Queue из kombu, который объявляет приложение; "
-             "посмотрите на его queue_arguments.")
+             "загляните в его queue_arguments.")
 def _(answer):
     from ..rabbitmq import app
 

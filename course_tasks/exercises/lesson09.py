@@ -5,8 +5,8 @@ from . import exercise, journal_entry
 
 @exercise("09.1", en="app.control.inspect(destination=[\"prio@course\"], timeout=1.0).active_queues() gives "
                      "node -> list of queue dicts; keep each one's \"name\".",
-          ru="app.control.inspect(destination=[\"prio@course\"], timeout=1.0).active_queues() даёт "
-             "«узел -> список словарей очередей»; оставьте у каждого \"name\".")
+          ru="app.control.inspect(destination=[\"prio@course\"], timeout=1.0).active_queues() возвращает словарь "
+             "«узел -> список словарей с описанием очередей»; возьмите из каждого \"name\".")
 def _(answer):
     return list(answer) == list(settings.worker_roles()["priority"].queues)
 
@@ -27,8 +27,8 @@ def _(answer):
 
 @exercise("09.3", en="app.control.inspect(timeout=1.0).stats() gives node -> statistics; the number of processes is "
                      "[\"pool\"][\"max-concurrency\"]; add them over all nodes.",
-          ru="app.control.inspect(timeout=1.0).stats() даёт «узел -> статистика»; число процессов — "
-             "[\"pool\"][\"max-concurrency\"]; сложите по всем узлам.")
+          ru="app.control.inspect(timeout=1.0).stats() возвращает словарь «узел -> статистика»; число "
+             "процессов — [\"pool\"][\"max-concurrency\"]; сложите их по всем узлам.")
 def _(answer):
     from ..celery import app
 
