@@ -18,10 +18,11 @@ PANEL_SIZE = (8, 2)  # inches at 100 dpi; fixed, so that a figure's text repr ne
 LABEL_CHARS = 28
 
 TEXT = {
-    "x": {"en": "seconds since the first start", "ru": "секунды от первого старта"},
+    "x": {"en": "seconds since the first start", "ru": "время от первого старта, с"},
     "empty": {"en": "(nothing recorded yet)", "ru": "(журнал пока пуст)"},
     "facts": {"en": "{tasks} tasks, at most {parallel} at once, about {span} s from the first start to the last end",
-              "ru": "задач: {tasks}, одновременно не больше {parallel}, от первого старта до последнего финиша около {span} с"},
+              "ru": "задач: {tasks}, одновременно не больше {parallel}, "
+                    "от первого старта до последнего финиша — около {span} с"},
 }
 
 
