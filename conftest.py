@@ -2,6 +2,8 @@
 
 nbval runs every notebook in a kernel of its own (a separate process), so the workers are started
 from pytest hooks, not fixtures; the kernels inherit the environment that points them there.
+With pytest-xdist (``-n 2 --dist loadfile``, see pyproject.toml) every test process starts a live
+setup of its own: lessons that time the worker never share it with another lesson.
 """
 import os
 import tempfile
@@ -12,16 +14,22 @@ import pytest
 _harness = None
 
 
-def _is_xdist_worker(config):
-    return hasattr(config, "workerinput")
+def _is_xdist_controller(config):
+    """The process that only hands tests to the xdist workers (which run them)."""
+    return not hasattr(config, "workerinput") and bool(getattr(config.option, "numprocesses", None))
 
 
 def pytest_configure(config):
     global _harness
-    if _is_xdist_worker(config) or config.option.collectonly or config.option.help:
+    if config.option.collectonly or config.option.help:
         return
-    from course_tasks.harness import REQUIRE_RABBITMQ, LiveHarness, RabbitMQMissing
+    from course_tasks.harness import REQUIRE_RABBITMQ, LiveHarness, RabbitMQMissing, rabbitmq_required_but_missing
 
+    if _is_xdist_controller(config):
+        missing = rabbitmq_required_but_missing()
+        if missing:
+            raise pytest.UsageError(missing)  # at once, before the test processes start
+        return
     log_dir = Path(tempfile.mkdtemp(prefix="course-test-"))
     try:
         _harness = LiveHarness(log_dir).start(require_rabbitmq=os.environ.get(REQUIRE_RABBITMQ) == "1")
@@ -38,6 +46,8 @@ def pytest_unconfigure(config):
 
 
 def pytest_report_header(config):
+    if _is_xdist_controller(config):
+        return "course: every test process starts a live Redis and the course's workers of its own"
     if _harness is None:
         return None
     rabbit = f"RabbitMQ at {_harness.rabbitmq}" if _harness.rabbitmq else f"no RabbitMQ: {_harness.rabbitmq_missing}"

@@ -16,6 +16,14 @@ class RabbitMQMissing(RuntimeError):
     """RabbitMQ was required (COURSE_REQUIRE_RABBITMQ=1) and none answers."""
 
 
+def rabbitmq_required_but_missing():
+    """The reason to stop at once when COURSE_REQUIRE_RABBITMQ=1 and no RabbitMQ answers, else None."""
+    url = settings.rabbitmq_url()
+    if os.environ.get(REQUIRE_RABBITMQ) == "1" and not amqp_answers(url):
+        return f"{REQUIRE_RABBITMQ}=1, but no RabbitMQ answers at {settings.redacted(url)}"
+    return None
+
+
 class LiveHarness:
     def __init__(self, log_dir, say=lambda text: None):
         self.stack = Stack(log_dir, say=say)
