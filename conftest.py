@@ -66,6 +66,8 @@ def pytest_collection_modifyitems(session, config, items):
 
 
 def _needs_rabbitmq(item):
+    if item.get_closest_marker("needs_rabbitmq"):
+        return True
     path = Path(str(item.fspath))
     if path.suffix == ".ipynb":
         return "rabbitmq" in path.name

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """The course's one entry point from a fresh clone: ``python3 course.py up`` or ``python3 course.py test``.
 
-It needs nothing but Python 3.9+: it makes .venv/ (once), installs requirements.txt into it (again
+It needs nothing but Python 3.11+ (what the pinned packages require): it makes .venv/ (once), installs requirements.txt into it (again
 only when that file changes) and runs ``python -m course_tasks COMMAND`` inside it.
 """
 import hashlib
@@ -35,7 +35,13 @@ def ensure_venv() -> Path:
     return python
 
 
+MINIMUM_PYTHON = (3, 11)
+
+
 def main() -> None:
+    if sys.version_info < MINIMUM_PYTHON:
+        sys.exit(f"[course] Python {'.'.join(map(str, MINIMUM_PYTHON))} or newer is needed (the pinned packages "
+                 f"require it); this is {sys.version.split()[0]}. Run it with a newer python3.")
     python = ensure_venv()
     os.chdir(ROOT)
     os.environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))

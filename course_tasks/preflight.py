@@ -59,12 +59,26 @@ def check_workers(app, roles=("main",), timeout=1.5):
 
 
 def check_setup(app=None, roles=("main",), quiet=False):
-    """Check the broker, the result backend and the workers; print one line each, raise SetupError if one is missing."""
-    if app is None:
-        from .celery import app
-    lines = [check_broker(app), check_backend(app), *check_workers(app, roles), say("all_ok")]
+    """Check the broker, the result backend and the workers; print one line each, raise SetupError if one is missing.
+
+    Without ``app``, each worker is looked for through its own app (the RabbitMQ worker through RabbitMQ).
+    """
+    lines = []
+    for role_app, group in _apps_of(roles) if app is None else [(app, list(roles))]:
+        lines += [check_broker(role_app), check_backend(role_app), *check_workers(role_app, group)]
+    lines.append(say("all_ok"))
     if not quiet:
         print("\n".join(lines))
+
+
+def _apps_of(roles):
+    """``[(app, [role, ...]), ...]``: the roles grouped by the app their worker runs (settings.WorkerRole.app)."""
+    import importlib
+
+    by_role, groups = settings.worker_roles(), {}
+    for role in roles:
+        groups.setdefault(by_role[role].app, []).append(role)
+    return [(importlib.import_module(module).app, group) for module, group in groups.items()]
 
 
 def _short(exc):

@@ -50,6 +50,8 @@ def test_lesson_skeleton(name, lang):
     texts = [source(c) for c in cells(lang, name) if c["cell_type"] == "markdown"]
     assert texts[0].startswith(f"# {name[:2]}. "), "the first cell is the title, '# NN. ...'"
     assert "*" in texts[0].split("\n", 1)[1], "the title is followed by one line: what this lesson is about"
+    first_section = next(m.group(0) for t in texts for m in [re.search(r"^## .*", t, re.M)] if m)
+    assert first_section == HEADINGS[lang][0], "right after the title comes the Setup"
     positions = [next((i for i, t in enumerate(texts) if h in t), None) for h in HEADINGS[lang]]
     assert None not in positions, f"missing one of {HEADINGS[lang]}"
     assert positions == sorted(positions), f"{HEADINGS[lang]} must come in this order"

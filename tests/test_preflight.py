@@ -58,3 +58,11 @@ def test_command_line_check_passes_with_everything_there():
                           capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr
     assert "worker@course answers" in done.stdout and "prio@course answers" in done.stdout
+
+
+@pytest.mark.needs_rabbitmq
+def test_command_line_check_finds_each_worker_through_its_own_broker():
+    done = subprocess.run([sys.executable, "-m", "course_tasks", "check", "main", "rabbitmq"], cwd=ROOT,
+                          env=dict(os.environ, COURSE_LANG="en"), capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    assert "broker: Redis answers" in done.stdout and "broker: RabbitMQ answers" in done.stdout

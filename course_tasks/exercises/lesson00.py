@@ -3,13 +3,12 @@ from .. import settings
 from . import exercise
 
 
-@exercise("00.1", en="ping the workers with app.control.ping(timeout=1.0) and copy the name that ends in @course "
-                     "and has four processes (check_setup() shows it).",
-          ru="опросите воркеры через app.control.ping(timeout=1.0) и скопируйте имя, которое оканчивается на "
-             "@course и у которого четыре процесса (это видно в выводе check_setup()).")
+@exercise("00.1", en="the keys of the dict stats() returns are node names; keep the one whose "
+                     "s['pool']['max-concurrency'] is 4. The answer is the name, a string.",
+          ru="ключи словаря, который возвращает stats(), — имена узлов; оставьте тот, у которого "
+             "s['pool']['max-concurrency'] равно 4. Ответ — само имя, строка.")
 def _(answer):
     return answer == settings.worker_roles()["main"].node
-
 
 
 @exercise("00.2", en="mul.delay(6, 7) sends the task; .get(timeout=10) on what it returns waits for the result.",

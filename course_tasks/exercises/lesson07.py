@@ -22,8 +22,9 @@ def run_order(entries):
     return [e["task"] for e in sorted(entries, key=lambda e: e["started"])]
 
 
-@exercise("07.1", en="inside  with paused(app, \"course.priority\", \"prio@course\"):  call t2.apply_async(priority=5), "
-                     "then t1.apply_async(priority=4); answer is the list of the two AsyncResults.",
+@exercise("07.1", en="send both tasks inside  with paused(app, \"course.priority\", \"prio@course\"):  or the idle "
+                     "prio@course takes t2 before t1 even arrives; the answer is the list of the two AsyncResults, "
+                     "in the order you sent them.",
           ru="отправляйте обе задачи внутри блока with paused(app, \"course.priority\", \"prio@course\"), иначе "
              "свободный prio@course заберёт t2 раньше, чем придёт t1; ответ — список из двух AsyncResult в "
              "порядке отправки.")

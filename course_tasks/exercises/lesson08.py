@@ -4,8 +4,9 @@ from . import exercise
 from .lesson07 import entries_on, run_order
 
 
-@exercise("08.1", en="inside  with paused(app, queue, node):  call t1.apply_async() with no priority, then "
-                     "t2.apply_async(priority=1); answer is the list of the two AsyncResults.",
+@exercise("08.1", en="send both tasks inside  with paused(app, queue, node):  or the idle worker takes t1 at once; "
+                     "give a priority to t2 only; the answer is the list of the two AsyncResults, in the order you "
+                     "sent them.",
           ru="отправляйте обе задачи внутри блока with paused(app, queue, node), иначе свободный воркер сразу "
              "заберёт t1; приоритет указывайте только у t2; ответ — список из двух AsyncResult в порядке "
              "отправки.")
