@@ -23,16 +23,28 @@ def paused(app, queue, node, timeout=5.0):
     """
     _control(app, "cancel_consumer", queue, node, timeout)
     try:
+        # The worker replies at once but only *schedules* the cancel (Celery's cancel_consumer uses
+        # consumer.call_soon): make sure it has really stopped before anything is sent.
         with app.connection_for_write() as conn:
-            # A Redis worker may already be blocked in a BRPOP sent before it stopped consuming:
-            # Redis would still hand that call the next message, which the worker then pushes back
-            # to the END of its list (out of order). That BRPOP ends after brpop_timeout: wait it out.
-            settle = getattr(conn.transport, "brpop_timeout", 0) if conn.transport.driver_type == "redis" else 0
-        if settle:
-            time.sleep(settle + REDIS_MARGIN)
+            if conn.transport.driver_type == "redis":
+                # A Redis worker may also be blocked in a BRPOP sent before it stopped consuming: Redis
+                # would still hand that call the next message, which the worker then pushes back to the
+                # END of its list (out of order). That BRPOP ends after brpop_timeout: wait it out.
+                time.sleep(conn.transport.brpop_timeout + REDIS_MARGIN)
+            else:
+                _wait_for_no_consumer(conn, queue, timeout)
         yield
     finally:
         _control(app, "add_consumer", queue, node, timeout)
+
+
+def _wait_for_no_consumer(conn, queue, timeout):
+    """RabbitMQ counts a queue's consumers: wait (bounded) until the cancelled one is gone."""
+    deadline = time.monotonic() + timeout
+    while conn.default_channel.queue_declare(queue, passive=True).consumer_count:
+        if time.monotonic() > deadline:
+            raise SetupError(f"{queue!r} still has a consumer {timeout:g} s after cancel_consumer")
+        time.sleep(0.01)
 
 
 def _control(app, command, queue, node, timeout):

@@ -4,15 +4,31 @@ A second app with the course's configuration, talking to ``COURSE_RABBITMQ_URL``
 results in the same Redis as the main app. Its queue is declared with ``x-max-priority``
 (``task_queue_max_priority``), always with the same value: RabbitMQ refuses to re-declare a
 queue with another one (PRECONDITION_FAILED).
+
+Publisher confirms are on: ``apply_async()`` returns once RabbitMQ has put the message in its queue.
+Without them a send is fire-and-forget, and a worker resumed right after the sends (lesson 08's
+``paused()``) could start before the last messages had arrived, and run them in the wrong order.
 """
 from celery import Celery
 
 from . import settings, tasks
 from .celery import configure, course_config
 
+
+
+def rabbitmq_config():
+    config = course_config(settings.rabbitmq_url())
+    return {
+        **config,
+        "broker_transport_options": {**config["broker_transport_options"], "confirm_publish": True},
+        "task_default_queue": settings.rabbitmq_queue(),
+        "task_routes": {},
+    }
+
+
 app = configure(
     Celery("course_tasks_rabbitmq", set_as_current=False, task_cls="course_tasks.journal:JournaledTask"),
-    lambda: {**course_config(settings.rabbitmq_url()), "task_default_queue": settings.rabbitmq_queue(), "task_routes": {}},
+    rabbitmq_config,
 )
 
 # The very functions of course_tasks.tasks, under the very same task names.
