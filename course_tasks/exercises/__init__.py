@@ -5,6 +5,7 @@ Each checker takes the learner's answer and returns True or False; the hints liv
 """
 from celery.result import AsyncResult
 
+from .. import settings
 from ..i18n import language
 
 EXERCISES = {}  # "01.2" -> (checker, hints); filled by the lesson modules of this package
@@ -59,6 +60,23 @@ def journal_entry(task_id):
     from .. import journal
 
     return next((e for e in journal.entries() if e["id"] == task_id), None)
+
+
+def entries_on(results, role):
+    """The journal entries of ``results`` (waiting for each first), in the same order, or None unless the
+    worker of ``role`` ("priority", "rabbitmq") ran every one of them (lessons 07 and 08)."""
+    for result in results:
+        result_of(result)
+    entries = [journal_entry(result.id) for result in results]
+    node = settings.worker_roles()[role].node
+    if not all(entry and entry["node"] == node for entry in entries):
+        return None
+    return entries
+
+
+def started_order(entries):
+    """The task names of ``entries`` in the order they started."""
+    return [e["task"] for e in sorted(entries, key=lambda e: e["started"])]
 
 
 def _load_lessons():

@@ -1,25 +1,7 @@
 """Exercises of lesson 07: task priorities on Redis."""
 from bisect import bisect
 
-from .. import settings
-from . import exercise, journal_entry, result_of
-
-
-def entries_on(results, role):
-    """The journal entries of ``results`` (waiting for each first), in the same order, or None unless the
-    worker of ``role`` ("priority", "rabbitmq") ran every one of them. Lesson 08 uses it too."""
-    for result in results:
-        result_of(result)
-    entries = [journal_entry(result.id) for result in results]
-    node = settings.worker_roles()[role].node
-    if not all(entry and entry["node"] == node for entry in entries):
-        return None
-    return entries
-
-
-def run_order(entries):
-    """The task names of ``entries`` in the order they started."""
-    return [e["task"] for e in sorted(entries, key=lambda e: e["started"])]
+from . import entries_on, exercise, started_order
 
 
 @exercise("07.1", en="send both tasks inside  with paused(app, \"course.priority\", \"prio@course\"):  or the idle "
@@ -34,7 +16,7 @@ def _(answer):
     entries = entries_on(answer, "priority")
     if not entries:
         return False
-    return [(e["task"], e["priority"]) for e in entries] == [("t2", 5), ("t1", 4)] and run_order(entries) == ["t1", "t2"]
+    return [(e["task"], e["priority"]) for e in entries] == [("t2", 5), ("t1", 4)] and started_order(entries) == ["t1", "t2"]
 
 
 @exercise("07.2", en="kombu rounds a priority DOWN to the nearest of its priority_steps; the lesson printed "
@@ -62,4 +44,4 @@ def _(answer):
     entries = entries_on(answer, "priority")
     if not entries or [e["task"] for e in entries] != ["t2", "t1", "t3"] * 3:
         return False
-    return run_order(entries) == ["t3"] * 3 + ["t1"] * 3 + ["t2"] * 3
+    return started_order(entries) == ["t3"] * 3 + ["t1"] * 3 + ["t2"] * 3

@@ -1,7 +1,6 @@
 """Exercises of lesson 08: task priorities on RabbitMQ."""
 from .. import settings
-from . import exercise
-from .lesson07 import entries_on, run_order
+from . import entries_on, exercise, started_order
 
 
 @exercise("08.1", en="send both tasks inside  with paused(app, queue, node):  or the idle worker takes t1 at once; "
@@ -18,7 +17,7 @@ def _(answer):
         return False
     no_priority, one = entries
     return ((no_priority["task"], one["task"], one["priority"]) == ("t1", "t2", 1)
-            and no_priority["priority"] in (0, None) and run_order(entries) == ["t2", "t1"])
+            and no_priority["priority"] in (0, None) and started_order(entries) == ["t2", "t1"])
 
 
 @exercise("08.2", en="on RabbitMQ the larger number runs first, so t2 needs the largest priority and t3 the smallest "
@@ -33,7 +32,7 @@ def _(answer):
     entries = entries_on(answer, "rabbitmq")
     if not entries or [e["task"] for e in entries] != ["t2", "t1", "t3"] * 3:
         return False
-    return run_order(entries) == ["t2"] * 3 + ["t1"] * 3 + ["t3"] * 3
+    return started_order(entries) == ["t2"] * 3 + ["t1"] * 3 + ["t3"] * 3
 
 
 @exercise("08.3", en="app.amqp.queues maps a queue name to the kombu Queue the app declares; look at its "
