@@ -55,7 +55,7 @@ class LiveHarness:
             os.environ.update({k: v for k, v in self.stack.env.items() if k.startswith(("CELERY_", "COURSE_"))})
             os.environ["PYTHONPATH"] = self.stack.env["PYTHONPATH"]
             os.environ["PATH"] = self.stack.env["PATH"]
-            self.stack.start_workers(roles)
+            self.stack.start_workers(roles, reuse_running=False)
         except BaseException:
             self.stop()
             raise

@@ -191,15 +191,17 @@ class Stack:
         return url
 
     # -- workers, Jupyter, Flower ---------------------------------------------------------------
-    def start_workers(self, roles, timeout: float = 60.0):
-        """Start the workers of ``roles`` (skipping any that already answers) and wait until each answers."""
+    def start_workers(self, roles, timeout: float = 60.0, reuse_running: bool = True):
+        """Start the workers of ``roles`` and wait until each answers. With ``reuse_running`` (the learner's
+        launcher), a worker that already answers on the broker is used instead; a test setup, whose broker
+        and names are new, has nobody to ask."""
         by_role = settings.worker_roles()
         pending = {}
         for role in roles:
             w = by_role[role]
             broker = self._broker_of(w)
             app = control_app(broker)
-            if app.control.ping(destination=[w.node], timeout=0.5):
+            if reuse_running and app.control.ping(destination=[w.node], timeout=0.5):
                 self.say(f"Worker {w.node}: already running on {settings.redacted(broker)}")
                 continue
             service = self._start(Service(
