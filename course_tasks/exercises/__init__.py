@@ -6,7 +6,7 @@ Each checker takes the learner's answer and returns True or False; the hints liv
 from celery.result import AsyncResult
 
 from .. import settings
-from ..i18n import language
+from ..i18n import language, say
 
 EXERCISES = {}  # "01.2" -> (checker, hints); filled by the lesson modules of this package
 
@@ -31,14 +31,21 @@ def exercise(exercise_id, en, ru):
 def verdict(exercise_id, answer, lang=None):
     """``(is_right, message)`` for ``answer`` to exercise ``exercise_id``."""
     lang = lang or language()
-    checker, hints = EXERCISES[exercise_id]
+    try:
+        checker, hints = EXERCISES[exercise_id]
+    except (KeyError, TypeError):  # not an id of this course (or not even hashable): say which ones are
+        return False, say("unknown_exercise", lang, id=exercise_id, ids=", ".join(map(repr, sorted(EXERCISES))))
     values = {"id": exercise_id, "hint": hints[lang]}
-    if answer is Ellipsis:
+    if answer is Ellipsis or (isinstance(answer, tuple) and answer and answer[0] is Ellipsis):
+        # a predict-then-run answer is (prediction, what was sent): the prediction is still ...
         return False, VERDICTS["todo"][lang].format(**values)
     try:
         right = bool(checker(answer))
     except Exception as exc:
-        return False, VERDICTS["error"][lang].format(error=f"{type(exc).__name__}: {exc}", **values)
+        # the template ends the error with a period: not a second one ("timed out.."); notes (why) included
+        parts = [f"{type(exc).__name__}: {exc}", *getattr(exc, "__notes__", ())]
+        error = ". ".join(part.strip().rstrip(".") for part in parts if part.strip())
+        return False, VERDICTS["error"][lang].format(error=error, **values)
     return right, VERDICTS["right" if right else "wrong"][lang].format(**values)
 
 
@@ -77,6 +84,27 @@ def entries_on(results, role):
 def started_order(entries):
     """The task names of ``entries`` in the order they started."""
     return [e["task"] for e in sorted(entries, key=lambda e: e["started"])]
+
+
+def is_task_names(answer, count):
+    """True if ``answer`` is a list (or tuple) of ``count`` task names: a predicted order."""
+    return isinstance(answer, (list, tuple)) and len(answer) == count and all(isinstance(n, str) for n in answer)
+
+
+def run_while_paused(app, role, send):
+    """Predict-then-run checkers (07.1, 08.1): call ``send()`` (it returns AsyncResults) while the worker of
+    ``role`` is paused, print the journal of what it then ran, and return the task names in that order."""
+    from ..journal import table
+    from ..priorities import paused
+
+    worker = settings.worker_roles()[role]
+    with paused(app, worker.queues[0], worker.node):
+        results = send()
+    entries = entries_on(results, role)
+    if entries is None:
+        raise RuntimeError(f"{worker.node} did not run every task of the check")
+    print(table(sorted(entries, key=lambda e: e["started"]), priority=True))
+    return started_order(entries)
 
 
 def _load_lessons():

@@ -1,18 +1,26 @@
 """Exercises of lesson 00: the broker, the worker and the result backend."""
-from .. import settings
-from . import exercise
+from . import exercise, journal_entry, result_of
 
 
-@exercise("00.1", en="the keys of the dict stats() returns are node names; keep the one whose "
-                     "s['pool']['max-concurrency'] is 4. The answer is the name, a string.",
-          ru="ключи словаря, который возвращает stats(), — имена узлов; оставьте тот, у которого "
-             "s['pool']['max-concurrency'] равно 4. Ответ — само имя, строка.")
+@exercise("00.1", en="a message that names no queue goes to the default queue (the cell 'What the app knows' prints "
+                     "its name); which worker listens to that queue ('Who is listening')? The prediction is the "
+                     "worker's name, a string.",
+          ru="сообщение без указанной очереди попадает в очередь по умолчанию (её имя печатает ячейка в разделе "
+             "«Что знает приложение»); какой воркер слушает эту очередь (раздел «Кто слушает»)? Прогноз — имя "
+             "воркера, строка.")
 def _(answer):
-    return answer == settings.worker_roles()["main"].node
+    prediction, result = answer
+    if result_of(result) != 42:
+        return False
+    entry = journal_entry(result.id)
+    return bool(entry) and entry["task"] == "mul" and prediction == entry["node"]
 
 
-@exercise("00.2", en="mul.delay(6, 7) sends the task; .get(timeout=10) on what it returns waits for the result.",
-          ru="mul.delay(6, 7) отправляет задачу, а .get(timeout=10) у возвращённого ею объекта дожидается "
-             "результата.")
+@exercise("00.2", en="the worker knows only the tasks of course_tasks (the sorted list in the lesson); one of them "
+                     "multiplies two numbers. The answer is the AsyncResult itself, not its value.",
+          ru="воркер знает только задачи из course_tasks (их список есть в уроке); одна из них перемножает два "
+             "числа. Ответ — сам AsyncResult, а не его значение.")
 def _(answer):
-    return answer == 42
+    if result_of(answer) != 42:
+        return False
+    return bool(journal_entry(answer.id))  # an entry: a worker ran it

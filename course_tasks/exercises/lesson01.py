@@ -3,17 +3,30 @@ from .. import settings
 from . import exercise, journal_entry, result_of
 
 
-@exercise("01.1", en="call tp3.delay() five times (a list comprehension), then .get(timeout=10) on each result.",
-          ru="вызовите tp3.delay() пять раз (подойдёт списковое включение), затем .get(timeout=10) у каждого "
-             "результата.")
+@exercise("01.1", en="countdown=0.5 means 'start no earlier than half a second from now', and the worker has free "
+                     "processes. Write the calls as the journal prints them: [\"add(1, 1)\", \"add(2, 2)\"] or the "
+                     "other way round.",
+          ru="countdown=0.5 значит «запустить не раньше чем через полсекунды», а свободные процессы у воркера есть. "
+             "Запишите вызовы так, как их печатает журнал: [\"add(1, 1)\", \"add(2, 2)\"] или наоборот.")
 def _(answer):
-    return list(answer) == ["tp3"] * 5
+    from ..journal import call_text
+
+    prediction, results = answer
+    for result in results:
+        result_of(result)
+    entries = [journal_entry(result.id) for result in results]
+    if not all(entries):
+        return False
+    started = [call_text(e) for e in sorted(entries, key=lambda e: e["started"])]
+    return list(prediction) == started
 
 
-
-@exercise("01.2", en="apply_async takes queue=...; lesson 00 says which queue prio@course listens to. "
-                     "The answer is the AsyncResult itself, not its value.",
-          ru="apply_async принимает queue=...; какую очередь слушает prio@course, сказано в уроке 00. "
+@exercise("01.2", en="the error says tp4 got an unexpected keyword argument 'queue': every keyword of .delay() goes to "
+                     "the task. Which call takes options next to the task's arguments? The answer is the "
+                     "AsyncResult itself, not its value.",
+          ru="в сообщении об ошибке сказано, что tp4 получила неожиданный именованный аргумент 'queue': все "
+             "именованные аргументы .delay() достаются задаче. Какой вызов принимает параметры отправки рядом "
+             "с аргументами задачи? "
              "Ответ — сам AsyncResult, а не его значение.")
 def _(answer):
     result_of(answer)

@@ -2,12 +2,24 @@
 from . import exercise
 
 
-@exercise("03.1", en="get() raises the task's exception unless one of its parameters (besides timeout) tells it "
-                     "to hand the exception back instead.",
-          ru="get() выбрасывает исключение задачи, если только один из его параметров (кроме timeout) не велит "
-             "вернуть исключение как значение.")
+@exercise("03.1", en="result is what the backend stored for the current state: the return value on SUCCESS (what "
+                     "does / give in Python?), the exception on FAILURE, and None when nothing is stored. "
+                     "The answer is a list of three strings.",
+          ru="result — то, что хранилище результатов записало для текущего состояния: возвращённое значение при "
+             "SUCCESS (что даёт / в Python?), исключение при FAILURE и None, если записи нет. Ответ — список "
+             "из трёх строк.")
 def _(answer):
-    return isinstance(answer, ZeroDivisionError)
+    from celery.result import AsyncResult
+
+    from ..tasks import divide
+
+    if not isinstance(answer, (list, tuple)) or len(answer) != 3:
+        return False
+    receipts = [divide.delay(6, 3), divide.delay(1, 0)]
+    for r in receipts:
+        r.get(timeout=10, propagate=False)
+    receipts.append(AsyncResult("no-such-id", app=divide.app))
+    return list(answer) == [type(r.result).__name__ for r in receipts]
 
 
 @exercise("03.2", en="wait first with a get() that does not raise; then successful() tells which case it is, "
@@ -21,11 +33,3 @@ def _(answer):
     return (answer(divide.delay(6, 2)) == ("ok", 3.0)
             and answer(divide.delay(1, 0)) == ("error", "ZeroDivisionError")
             and answer(factorial_x.delay(-1)) == ("error", "ValueError"))
-
-
-@exercise("03.3", en="wait for the task without raising, then take its traceback: a text whose last line is "
-                     "the exception's type and message.",
-          ru="дождитесь задачи, не выбрасывая исключения, затем возьмите её traceback — это текст, в последней "
-             "строке которого тип и сообщение исключения.")
-def _(answer):
-    return isinstance(answer, str) and answer.strip() == "ValueError: factorial() not defined for negative values"

@@ -1,42 +1,70 @@
-"""Exercises of lesson 06: chains."""
+"""Exercises of lesson 06: chains (predict-then-run, debug)."""
+from celery.result import AsyncResult
+
 from . import exercise, journal_entry, result_of
 
 
-def _links(answer):
-    """The journal entries of the links of the chain whose last AsyncResult is ``answer``, first link first."""
+def _steps(answer):
+    """The value of the chain whose last AsyncResult is ``answer``, and the journal entries of its steps,
+    first step first (None for a step that did not run)."""
     value = result_of(answer)
-    links, result = [], answer
+    steps, result = [], answer
     while result is not None:
-        links.insert(0, journal_entry(result.id))
+        steps.insert(0, journal_entry(result.id))
         result = result.parent
-    return value, links
+    return value, steps
 
 
-@exercise("06.1", en="add.s(2, 3) computes 2 + 3; join it with | to a mul signature that has only the 10: the sum "
-                     "comes in front of it. The answer is what apply_async() returns.",
-          ru="add.s(2, 3) вычисляет 2 + 3; соедините её через | с сигнатурой mul, в которой указано только 10: "
-             "сумма встанет первым аргументом, перед 10. Ответ — то, что возвращает apply_async().")
+def _prediction_and_chain(answer):
+    """``(prediction, AsyncResult)`` from the answer; None while it is not one yet."""
+    if not isinstance(answer, tuple) or len(answer) != 2 or not isinstance(answer[1], AsyncResult):
+        return None
+    return answer
+
+
+@exercise("06.1", en="the result of a step goes in FRONT of the next step's arguments: divide.s(10) after a step "
+                     "that returns 5 runs divide(5, 10). Write prediction first, then answer = (prediction, the "
+                     "AsyncResult that apply_async() returns).",
+          ru="результат шага встаёт ПЕРЕД аргументами следующего: divide.s(10) после шага, вернувшего 5, "
+             "выполняет divide(5, 10). Сначала запишите prediction, затем answer = (prediction, AsyncResult, "
+             "который возвращает apply_async()).")
 def _(answer):
-    value, links = _links(answer)
-    calls = [(e["task"], e["args"]) for e in links if e]
-    return value == 50 and calls == [("add", [2, 3]), ("mul", [5, 10])]
+    found = _prediction_and_chain(answer)
+    if found is None:
+        return False
+    prediction, chained = found
+    value, steps = _steps(chained)
+    calls = [(e["task"], e["args"]) for e in steps if e]
+    return calls == [("add", [2, 3]), ("divide", [5, 10]), ("mul", [0.5, 4])] and prediction == value
 
 
-@exercise("06.2", en="tp1.s() | ... : the second link must not take tp1's result, so it needs an immutable "
-                     "signature (see .si above).",
-          ru="tp1.s() | ... : второе звено не должно получать результат tp1, значит, ему нужна неизменяемая "
+@exercise("06.2", en="with add.s(1, 1) the chain puts tp1's result in front: add('tp1', 1, 1), one argument too "
+                     "many. The second step must not take tp1's result, so it needs an immutable signature "
+                     "(see .si above).",
+          ru="с add.s(1, 1) цепочка ставит результат tp1 первым аргументом: add('tp1', 1, 1) — на один аргумент "
+             "больше, чем нужно. Второй шаг не должен получать результат tp1, значит, ему нужна неизменяемая "
              "сигнатура (см. .si выше).")
 def _(answer):
-    value, links = _links(answer)
-    calls = [(e["task"], e["args"]) for e in links if e]
+    value, steps = _steps(answer)
+    calls = [(e["task"], e["args"]) for e in steps if e]
     return value == 2 and calls == [("tp1", []), ("add", [1, 1])]
 
 
-@exercise("06.3", en="journal.clear() first; build the chain with add.s(1, 1), divide.s(0) and mul.s(5); wait for it "
-                     "with .get(timeout=10) inside try/except ZeroDivisionError; then read e[\"task\"] of every "
-                     "journal entry.",
-          ru="перед запуском очистите журнал (journal.clear()); соберите цепочку из add.s(1, 1), divide.s(0) и "
-             "mul.s(5); .get(timeout=10) у неё выбросит ZeroDivisionError — перехватите его в try/except; "
-             "затем возьмите e[\"task\"] у каждой записи журнала.")
+@exercise("06.3", en="the priority given to apply_async() of a chain goes to the first step only "
+                     "(task_inherit_parent_priority is False); the next step is sent without one, and on Redis a "
+                     "message without a priority is recorded as 0. Write prediction first, then answer = "
+                     "(prediction, the AsyncResult).",
+          ru="приоритет, переданный apply_async() цепочки, достаётся только первому шагу (настройка "
+             "task_inherit_parent_priority равна False); следующий шаг уходит без приоритета, а в Redis "
+             "сообщение без приоритета записывается как 0. Сначала запишите prediction, затем answer = "
+             "(prediction, AsyncResult).")
 def _(answer):
-    return list(answer) == ["add", "divide"]
+    found = _prediction_and_chain(answer)
+    if found is None:
+        return False
+    prediction, chained = found
+    value, steps = _steps(chained)
+    if value != 20 or None in steps or [e["task"] for e in steps] != ["add", "mul"]:
+        return False
+    priorities = [e["priority"] for e in steps]
+    return priorities[0] == 9 and list(prediction) == priorities if isinstance(prediction, (list, tuple)) else False

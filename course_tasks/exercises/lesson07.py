@@ -1,43 +1,70 @@
 """Exercises of lesson 07: task priorities on Redis."""
-from bisect import bisect
+import uuid
 
-from . import entries_on, exercise, started_order
+from . import entries_on, exercise, is_task_names, run_while_paused, started_order
+
+# 07.2: the priorities the check sends, in this order, to a queue with kombu's default priority_steps.
+DEFAULT_STEPS_SENT = [5, 4, 2, 3, 7]
 
 
-@exercise("07.1", en="send both tasks inside  with paused(app, \"course.priority\", \"prio@course\"):  or the idle "
-                     "prio@course takes t2 before t1 even arrives; the answer is the list of the two AsyncResults, "
-                     "in the order you sent them.",
-          ru="отправляйте обе задачи внутри блока with paused(app, \"course.priority\", \"prio@course\"), иначе "
-             "свободный prio@course заберёт t2 раньше, чем придёт t1; ответ — список из двух AsyncResult в "
-             "порядке отправки.")
+@exercise("07.1", en="the chain gives priority=9 to its first task only; the worker sends the next step itself, with no "
+                     "priority (task_inherit_parent_priority is False), and on Redis no priority means 0, the most "
+                     "urgent level. Which lists hold what when prio@course is free again?",
+          ru="приоритет 9 получает только первая задача цепочки; следующий шаг воркер отправляет сам, без "
+             "приоритета (настройка task_inherit_parent_priority равна False), а в Redis отсутствие приоритета "
+             "означает 0 — самый срочный уровень. Что лежит в каких списках, когда prio@course снова свободен?")
 def _(answer):
-    if len(answer) != 2:
+    from celery import chain
+
+    from ..tasks import t1, t2, t3
+
+    if not is_task_names(answer, 3):
         return False
-    entries = entries_on(answer, "priority")
-    if not entries:
-        return False
-    return [(e["task"], e["priority"]) for e in entries] == [("t2", 5), ("t1", 4)] and started_order(entries) == ["t1", "t2"]
+
+    def send():
+        last = chain(t1.si(), t2.si()).apply_async(priority=9)
+        return [last.parent, last, t3.apply_async(priority=9)]
+
+    from ..celery import app
+
+    return list(answer) == run_while_paused(app, "priority", send)
 
 
-@exercise("07.2", en="kombu rounds a priority DOWN to the nearest of its priority_steps; the lesson printed "
-                     "channel.priority(p) for every p of a Connection with no transport options.",
-          ru="kombu округляет приоритет ВНИЗ до ближайшего из priority_steps; в уроке напечатано "
-             "channel.priority(p) для каждого p у Connection без параметров транспорта.")
+@exercise("07.2", en="with the default steps [0, 3, 6, 9] kombu rounds every priority DOWN to a step (2 -> 0; 3, 4 and "
+                     "5 -> 3; 7 -> 6); the lists are read from step 0 up, and within one list first in, first out.",
+          ru="с уровнями по умолчанию [0, 3, 6, 9] kombu округляет каждый приоритет ВНИЗ до ближайшего уровня "
+             "(2 → 0; 3, 4 и 5 → 3; 7 → 6); списки читаются начиная с уровня 0, а внутри одного списка — "
+             "в порядке поступления.")
 def _(answer):
-    from kombu.transport.redis import PRIORITY_STEPS
+    from kombu import Connection
 
-    def level(priority):
-        return PRIORITY_STEPS[bisect(PRIORITY_STEPS, priority) - 1]
+    from ..celery import app
 
-    return sorted(answer) == [p for p in range(10) if level(p) == level(5)]
+    if not isinstance(answer, (list, tuple)) or sorted(answer) != sorted(DEFAULT_STEPS_SENT):
+        return False
+    with Connection(app.conf.broker_url) as plain:  # kombu's defaults: no transport options
+        queue = plain.SimpleQueue(f"course.exercise.{uuid.uuid4().hex[:8]}")
+        try:
+            for priority in DEFAULT_STEPS_SENT:
+                queue.put({"priority": priority}, priority=priority)
+            taken = []
+            for _ in DEFAULT_STEPS_SENT:
+                message = queue.get(timeout=1)
+                taken.append(message.payload["priority"])
+                message.ack()
+        finally:
+            queue.queue.delete()
+            queue.close()
+    print(taken)
+    return list(answer) == taken
 
 
-@exercise("07.3", en="on Redis the smaller number runs first, so give t3 the smallest priority and t2 the largest "
-                     "(RabbitMQ's p is Redis's 9 - p); send while prio@course is paused, nine AsyncResults in "
-                     "the notes' order t2, t1, t3, three rounds.",
-          ru="в Redis первым идёт меньшее число, так что t3 нужен наименьший приоритет, а t2 — наибольший (p "
-             "из RabbitMQ — это 9 - p в Redis); отправляйте, пока prio@course на паузе; ответ — девять "
-             "AsyncResult в порядке конспекта: t2, t1, t3, три круга.")
+@exercise("07.3", en="on Redis the smaller the number, the sooner the task runs: give t3 the smallest priority and t2 "
+                     "the largest (RabbitMQ's p is Redis's 9 - p); send while prio@course is paused, nine "
+                     "AsyncResults in the notes' order t2, t1, t3, three rounds.",
+          ru="в Redis чем меньше число, тем раньше выполняется задача: дайте t3 наименьший приоритет, а t2 — "
+             "наибольший (p из RabbitMQ — это 9 - p в Redis); отправляйте, пока prio@course на паузе; ответ — "
+             "девять AsyncResult в порядке конспекта: t2, t1, t3, три круга.")
 def _(answer):
     if len(answer) != 9:
         return False

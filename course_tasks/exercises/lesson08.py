@@ -1,31 +1,36 @@
 """Exercises of lesson 08: task priorities on RabbitMQ."""
 from .. import settings
-from . import entries_on, exercise, started_order
+from . import entries_on, exercise, is_task_names, run_while_paused, started_order
 
 
-@exercise("08.1", en="send both tasks inside  with paused(app, queue, node):  or the idle worker takes t1 at once; "
-                     "give a priority to t2 only; the answer is the list of the two AsyncResults, in the order you "
-                     "sent them.",
-          ru="отправляйте обе задачи внутри блока with paused(app, queue, node), иначе свободный воркер сразу "
-             "заберёт t1; приоритет указывайте только у t2; ответ — список из двух AsyncResult в порядке "
-             "отправки.")
+@exercise("08.1", en="the chain gives priority=9 to its first task only; the worker sends the next step itself, with no "
+                     "priority (task_inherit_parent_priority is False), and on RabbitMQ no priority means 0, the "
+                     "lowest level. What waits in the queue when the worker is free again after t1?",
+          ru="приоритет 9 получает только первая задача цепочки; следующий шаг воркер отправляет сам, без "
+             "приоритета (настройка task_inherit_parent_priority равна False), а в RabbitMQ отсутствие "
+             "приоритета означает 0 — самый низкий уровень. Что ждёт в очереди, когда воркер освобождается "
+             "после t1?")
 def _(answer):
-    if len(answer) != 2:
+    from celery import chain
+
+    from ..rabbitmq import app, t1, t2, t3
+
+    if not is_task_names(answer, 3):
         return False
-    entries = entries_on(answer, "rabbitmq")
-    if not entries:
-        return False
-    no_priority, one = entries
-    return ((no_priority["task"], one["task"], one["priority"]) == ("t1", "t2", 1)
-            and no_priority["priority"] in (0, None) and started_order(entries) == ["t2", "t1"])
+
+    def send():
+        last = chain(t1.si(), t2.si()).apply_async(priority=9)
+        return [last.parent, last, t3.apply_async(priority=1)]
+
+    return list(answer) == run_while_paused(app, "rabbitmq", send)
 
 
-@exercise("08.2", en="on RabbitMQ the larger number runs first, so t2 needs the largest priority and t3 the smallest "
-                     "(Redis's p is RabbitMQ's 9 - p); send while the RabbitMQ worker is paused, nine AsyncResults "
-                     "in the notes' order t2, t1, t3, three rounds.",
-          ru="в RabbitMQ первым идёт большее число, так что t2 нужен наибольший приоритет, а t3 — наименьший "
-             "(p из Redis — это 9 - p в RabbitMQ); отправляйте, пока воркер для RabbitMQ на паузе; ответ — "
-             "девять AsyncResult в порядке конспекта: t2, t1, t3, три круга.")
+@exercise("08.2", en="on RabbitMQ the larger the number, the sooner the task runs: t2 needs the largest priority and t3 "
+                     "the smallest (Redis's p is RabbitMQ's 9 - p); send while the RabbitMQ worker is paused, nine "
+                     "AsyncResults in the notes' order t2, t1, t3, three rounds.",
+          ru="в RabbitMQ чем больше число, тем раньше выполняется задача: t2 нужен наибольший приоритет, а t3 — "
+             "наименьший (p из Redis — это 9 - p в RabbitMQ); отправляйте, пока воркер для RabbitMQ на паузе; "
+             "ответ — девять AsyncResult в порядке конспекта: t2, t1, t3, три круга.")
 def _(answer):
     if len(answer) != 9:
         return False

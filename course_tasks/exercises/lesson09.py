@@ -1,19 +1,24 @@
 """Exercises of lesson 09: inspecting workers."""
+import time
+
 from .. import settings
 from . import exercise, journal_entry
 
+# 09.3: how many nap(1) the check sends to the main worker at once.
+NAPS = 6
+
 
 @exercise("09.1", en="app.control.inspect(destination=[\"prio@course\"], timeout=1.0).active_queues() gives "
-                     "node -> list of queue dicts; keep each one's \"name\".",
+                     "worker name → list of queue dicts; keep each one's \"name\".",
           ru="app.control.inspect(destination=[\"prio@course\"], timeout=1.0).active_queues() возвращает словарь "
-             "«узел -> список словарей с описанием очередей»; возьмите из каждого \"name\".")
+             "«имя воркера → список словарей с описанием очередей»; возьмите из каждого \"name\".")
 def _(answer):
     return list(answer) == list(settings.worker_roles()["priority"].queues)
 
 
-@exercise("09.2", en="send with nap.delay(2), then ask inspect(...).active() in a loop bounded by time "
+@exercise("09.2", en="send with nap.delay(1), then call inspect(...).active() in a loop bounded by time "
                      "(time.monotonic()) until an entry with your task's id shows up; that entry is the answer.",
-          ru="отправьте nap.delay(2), затем в цикле, ограниченном по времени (time.monotonic()), спрашивайте "
+          ru="отправьте nap.delay(1), затем в цикле, ограниченном по времени (time.monotonic()), вызывайте "
              "inspect(...).active(), пока не появится запись с id вашей задачи; эта запись и есть ответ.")
 def _(answer):
     from ..celery import app
@@ -25,12 +30,29 @@ def _(answer):
     return bool(entry) and entry["task"] == "nap" and list(answer["args"]) == [value]
 
 
-@exercise("09.3", en="app.control.inspect(timeout=1.0).stats() gives node -> statistics; the number of processes is "
-                     "[\"pool\"][\"max-concurrency\"]; add them over all nodes.",
-          ru="app.control.inspect(timeout=1.0).stats() возвращает словарь «узел -> статистика»; число "
-             "процессов — [\"pool\"][\"max-concurrency\"]; сложите их по всем узлам.")
+@exercise("09.3", en="worker@course has 4 processes and a prefetch count of 4 × worker_prefetch_multiplier (1); with "
+                     "task_acks_late a running task's message stays unacknowledged, so how many more may it take from "
+                     "the broker while all four run? The rest wait in Redis.",
+          ru="у worker@course 4 процесса и предвыборка 4 × worker_prefetch_multiplier (1); при task_acks_late "
+             "сообщение выполняющейся задачи остаётся неподтверждённым — сколько ещё сообщений воркер может взять "
+             "у брокера, пока выполняются все четыре? Остальные ждут в Redis.")
 def _(answer):
     from ..celery import app
+    from ..exclusive import exclusive
+    from ..tasks import nap
 
-    stats = app.control.inspect(timeout=1.0).stats() or {}
-    return type(answer) is int and answer == sum(s["pool"]["max-concurrency"] for s in stats.values())
+    if not isinstance(answer, dict) or set(answer) != {"active", "reserved"}:
+        return False
+    worker = settings.worker_roles()["main"]
+    inspector = app.control.inspect(destination=[worker.node], timeout=1.0)
+    with exclusive():
+        results = [nap.delay(1) for _ in range(NAPS)]
+        active, deadline = [], time.monotonic() + 5
+        while len(active) < worker.concurrency and time.monotonic() < deadline:
+            active = (inspector.active() or {}).get(worker.node, [])
+        reserved = (inspector.reserved() or {}).get(worker.node, [])
+        seen = {"active": len(active), "reserved": len(reserved)}
+        for result in results:
+            result.get(timeout=10)
+    print(seen)
+    return answer == seen
