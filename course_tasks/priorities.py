@@ -7,6 +7,8 @@ the order it runs them is then the broker's priority order and nothing else, the
 import time
 from contextlib import contextmanager
 
+from .exclusive import exclusive
+from .i18n import register, say
 from .preflight import SetupError
 
 #: Extra wait on Redis after the worker stopped consuming (see :func:`paused`), in seconds.
@@ -19,8 +21,32 @@ def paused(app, queue, node, timeout=5.0):
     even by an error, it consumes again.
 
     Messages sent inside the block wait in the broker, so the worker meets them all at once.
-    Built on ``app.control.cancel_consumer`` and ``app.control.add_consumer``.
+    Built on ``app.control.cancel_consumer`` and ``app.control.add_consumer``. The worker is held for this
+    notebook meanwhile (:func:`course_tasks.exclusive`): another notebook's tasks never mix into the order.
     """
+    with exclusive(_role_of(node)):
+        with _cancelled(app, queue, node, timeout):
+            yield
+        # The order is settled once the worker has taken every message sent in the block: hold it till then.
+        _wait_drained(app, queue, timeout=30.0)
+
+
+def _wait_drained(app, queue, timeout):
+    from .exclusive import POLL, _queued
+
+    deadline = time.monotonic() + timeout
+    while _queued(app, [queue]) and time.monotonic() < deadline:
+        time.sleep(POLL)
+
+
+def _role_of(node):
+    from . import settings
+
+    return next(role for role, worker in settings.worker_roles().items() if worker.node == node)
+
+
+@contextmanager
+def _cancelled(app, queue, node, timeout):
     _control(app, "cancel_consumer", queue, node, timeout)
     try:
         # The worker replies at once but only *schedules* the cancel (Celery's cancel_consumer uses
@@ -64,11 +90,14 @@ def run_order(sent, journal):
     return [(number[e["id"]], call_text(e), e["priority"]) for e in journal.entries() if e["id"] in number]
 
 
-def show_order(sent, journal):
-    """Print :func:`run_order` as a table: the order they ran in, the order they were sent in, the priority."""
-    rows = [("ran", "sent", "call", "priority")]
-    rows += [(str(n), str(sent_no), call, str(priority)) for n, (sent_no, call, priority)
-             in enumerate(run_order(sent, journal), 1)]
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        print("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip())
+register({"priorities.header": {"en": "ran|sent|call|priority", "ru": "выполнена|отправлена|вызов|приоритет"}})
+
+
+def show_order(sent, journal, lang=None):
+    """Print :func:`run_order` as a table: the order they ran in, the order they were sent in, the call, the
+    priority (the header in the notebook's language)."""
+    from .journal import text_table
+
+    rows = [[str(n), str(sent_no), call, str(priority)] for n, (sent_no, call, priority)
+            in enumerate(run_order(sent, journal), 1)]
+    print(text_table(say("priorities.header", lang).split("|"), rows))

@@ -22,6 +22,7 @@ def rabbitmq_config():
         **config,
         "broker_transport_options": {**config["broker_transport_options"], "confirm_publish": True},
         "task_default_queue": settings.rabbitmq_queue(),
+        "task_queues": None,  # its own queue only: task_default_queue
         "task_routes": {},
     }
 
