@@ -1,6 +1,12 @@
 """Is everything a lesson needs there? Broker, result backend, workers: answered in seconds, never a hang."""
 from . import settings
-from .i18n import say
+from .i18n import language, say
+
+PING_SECONDS = 1.0  # a raw PING to a Redis: a silent port (accepts, never answers) is told in this time
+DUPLICATES_SECONDS = 0.3  # after the last reply, how long more replies (a second worker of one name) are awaited
+STRANGERS_SECONDS = 0.5  # how long a worker of another app is given to answer
+PIDBOX_BINDINGS = "_kombu.binding.celery.pidbox"  # kombu's Redis set: one member per worker listening for control
+KOMBU_SEP = "\x06\x16"  # kombu's default separator in that set; the course's is ":"
 
 
 class SetupError(RuntimeError):
@@ -11,13 +17,55 @@ def _kind(url):
     return "RabbitMQ" if url.startswith("amqp") else "Redis" if url.startswith("redis") else url.split(":", 1)[0]
 
 
-def check_broker(app, timeout=2.0):
-    url = settings.redacted(app.conf.broker_write_url)
+def _is_redis(url):
+    return url.startswith(("redis://", "rediss://", "unix://"))
+
+
+def supervision_note(broker_url, lang=None):
+    """What the course's supervisor saw lately on ``broker_url`` (a service restarting, ...), or None."""
+    import importlib
+
+    for module in ("run_state", "services"):
+        try:
+            note = getattr(importlib.import_module(f"{__package__}.{module}"), "supervision_note", None)
+            if note is not None:
+                return note(broker_url, lang or language())
+        except Exception:  # a note is extra information; its failure must not replace the message it adds to
+            continue
+    return None
+
+
+def setup_error(message, raw_url, cls=SetupError, **values):
+    """A ``cls`` (SetupError) saying ``message``, with the supervisor's note about ``raw_url`` when there is one."""
+    note = supervision_note(raw_url)
+    return cls(say(message, **values) + (f"\n{note}" if note else ""))
+
+
+def redis_ping_error(url, timeout=PING_SECONDS):
+    """None if the Redis at ``url`` answers PING within ``timeout`` seconds, else why not, in one line."""
+    import redis
+
     try:
-        with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, interval_start=0, timeout=timeout)
-    except Exception as exc:  # any failure to connect is reported the same way
-        raise SetupError(say("broker_down", url=url, error=_short(exc))) from None
+        redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout).ping()
+    except redis.exceptions.TimeoutError:
+        return say("no_reply", timeout=timeout)
+    except Exception as exc:
+        return one_line(exc)
+    return None
+
+
+def check_broker(app, timeout=2.0):
+    raw = app.conf.broker_write_url
+    url = settings.redacted(raw)
+    error = redis_ping_error(raw) if _is_redis(raw) else None  # kombu alone would wait for ever on a silent port
+    if error is None:
+        try:
+            with app.connection_for_write() as conn:
+                conn.ensure_connection(max_retries=1, interval_start=0, timeout=timeout)
+        except Exception as exc:  # any failure to connect is reported the same way
+            error = one_line(exc)
+    if error is not None:
+        raise setup_error("broker_down", raw, url=url, error=error) from None
     return say("broker_ok", kind=_kind(url))
 
 
@@ -29,32 +77,145 @@ def check_broker_at(url, timeout=2.0):
 
 
 def check_backend(app):
-    url = settings.redacted(app.conf.result_backend)
-    try:
-        app.backend.client.ping()
-    except Exception as exc:
-        raise SetupError(say("backend_down", url=url, error=_short(exc))) from None
+    raw = app.conf.result_backend
+    url = settings.redacted(raw)
+    if _is_redis(raw):
+        error = redis_ping_error(raw)
+    else:
+        try:
+            app.backend.client.ping()
+            error = None
+        except Exception as exc:
+            error = one_line(exc)
+    if error is not None:
+        raise setup_error("backend_down", raw, url=url, error=error)
     return say("backend_ok", kind=_kind(url))
 
 
 def check_workers(app, roles=("main",), timeout=1.5):
-    """Ping the course's workers of ``roles``; name each that answered, with its processes and queues."""
+    """Ping the course's workers of ``roles``; name each that answered, with its processes and queues.
+
+    Raises SetupError when one does not answer, or when two workers answer under one name (two course
+    setups on one broker: tasks go to either, and lessons that time or order them show wrong results).
+    """
     by_role = settings.worker_roles()
     wanted = [by_role[r] for r in roles]
-    nodes = [w.node for w in wanted]
-    inspector = app.control.inspect(destination=nodes, timeout=timeout)
-    stats = inspector.stats() or {}
+    raw = app.conf.broker_write_url
+    url = settings.redacted(raw)
+    replies = _stats(app, [w.node for w in wanted], timeout)
+    stats = {}
+    for reply in replies:
+        for node, answer in reply.items():
+            stats.setdefault(node, []).append(answer)
     missing = [w for w in wanted if w.node not in stats]
     if missing:
-        raise SetupError(say(
-            "worker_down", nodes=", ".join(w.node for w in missing), timeout=timeout,
-            url=settings.redacted(app.conf.broker_write_url), role=missing[0].name,
-        ))
+        commands = [f"python3 course.py worker {w.name}" for w in missing]
+        start = (say("worker_start_one", command=commands[0]) if len(commands) == 1 else
+                 say("worker_start_many", commands="\n".join(f"  {c}" for c in commands)))
+        raise setup_error("worker_down", raw, nodes=", ".join(w.node for w in missing), timeout=timeout, url=url,
+                    start=start)
+    doubled = [w.node for w in wanted if len(stats[w.node]) > 1]
+    if doubled:
+        raise setup_error("worker_twice", raw, nodes=", ".join(doubled), count=max(len(stats[n]) for n in doubled), url=url)
     lines = []
     for w in wanted:
-        slots = stats[w.node]["pool"].get("max-concurrency")
+        slots = stats[w.node][0]["pool"].get("max-concurrency")
         lines.append(say("worker_ok", node=w.node, slots=slots, plural="" if slots == 1 else "es",
                          queues=", ".join(w.queues)))
+    return lines
+
+
+def _stats(app, nodes, timeout):
+    """Every ``stats`` reply of ``nodes``, as a list: two workers of one name give two.
+
+    Celery's inspect() stops at one reply per name, so a second worker of that name could take the
+    place of another's reply. Here replies are collected until none came for DUPLICATES_SECONDS; a
+    node that had not answered by then is asked again, with the whole ``timeout``. A new connection is
+    used, not the app's pool: a pooled one may be from before a broker restart, and fail once.
+    """
+    raw = app.conf.broker_write_url
+    with app.connection_for_write(transport_options=_short_polls(raw)) as conn:
+        errors = tuple(conn.connection_errors) + tuple(conn.channel_errors)
+
+        def ask(destination, wait):
+            return app.control.broadcast("stats", destination=destination, reply=True, timeout=wait,
+                                         limit=4 * len(destination), connection=conn) or []
+
+        try:
+            replies = ask(nodes, DUPLICATES_SECONDS)
+            answered = {node for reply in replies for node in reply}
+            late = [node for node in nodes if node not in answered]
+            if late:
+                replies += ask(late, timeout)
+        except errors as exc:  # the broker went away since check_broker
+            raise setup_error("broker_down", raw, url=settings.redacted(raw), error=one_line(exc)) from None
+    return replies
+
+
+def _short_polls(url):
+    """Transport options for a connection that waits for replies a short while and is then closed.
+
+    kombu's Redis transport waits for a reply with BRPOP, 1 s at a time, and closing the connection waits
+    for the BRPOP in flight; a Redis from 6.0 on takes a fraction of a second instead (older ones: whole seconds).
+    """
+    if not _is_redis(url):
+        return {}
+    import redis
+
+    try:
+        client = redis.Redis.from_url(url, socket_connect_timeout=PING_SECONDS, socket_timeout=PING_SECONDS)
+        major = int(str(client.info("server")["redis_version"]).split(".")[0])
+    except Exception:  # the broadcast that follows says what is wrong with the broker, if anything
+        return {}
+    return {"polling_interval": 0.1} if major >= 6 else {}
+
+
+def foreign_workers(app, timeout=STRANGERS_SECONDS):
+    """``{node: [queue, ...]}`` of the Celery workers of other apps that answer on this Redis broker.
+
+    A worker listens for control commands on a pidbox queue, and kombu's Redis transport records its
+    binding in a set. The course's members use the course's separator (``sep``); a worker of an app
+    with kombu's default one is not reachable by the course's ping, so it is asked by an app of its kind.
+    """
+    import redis
+    from celery import Celery
+
+    raw = app.conf.broker_write_url
+    if not _is_redis(raw):
+        return {}
+    own = app.conf.broker_transport_options.get("sep", KOMBU_SEP) * 2
+    client = redis.Redis.from_url(raw, socket_connect_timeout=PING_SECONDS, socket_timeout=PING_SECONDS)
+    members = [m.decode(errors="replace") for m in client.smembers(PIDBOX_BINDINGS)]
+    nodes = sorted({m.rsplit(KOMBU_SEP, 1)[-1].removesuffix(".celery.pidbox")
+                    for m in members if not m.startswith(own) and KOMBU_SEP in m})
+    if not nodes:
+        return {}
+    probe = Celery("course_probe", set_as_current=False)  # kombu's default separator, like those workers
+    probe.conf.update(broker_url=raw, broker_read_url=raw, broker_write_url=raw, accept_content=["json"],
+                      broker_connection_timeout=PING_SECONDS, broker_transport_options={"socket_timeout": PING_SECONDS})
+    try:
+        replies = probe.control.inspect(destination=nodes, timeout=timeout).active_queues() or {}
+    finally:
+        probe.close()
+    return {node: sorted(q["name"] for q in queues) for node, queues in sorted(replies.items())}
+
+
+def stranger_lines(app, roles):
+    """A warning line for every worker of another app on this broker; it may take tasks of the course's queues."""
+    try:
+        strangers = foreign_workers(app)
+    except Exception:  # a warning must never break the check it adds to
+        return []
+    by_role = settings.worker_roles()
+    ours = {q for r in roles for q in by_role[r].queues}
+    url = settings.redacted(app.conf.broker_write_url)
+    lines = []
+    for node, queues in strangers.items():
+        taken = sorted(ours.intersection(queues))
+        if taken:
+            lines.append(say("stranger_takes", node=node, url=url, queues=", ".join(map(repr, taken))))
+        else:
+            lines.append(say("stranger_there", node=node, url=url, queues=", ".join(map(repr, queues))))
     return lines
 
 
@@ -62,10 +223,13 @@ def check_setup(app=None, roles=("main",), quiet=False):
     """Check the broker, the result backend and the workers; print one line each, raise SetupError if one is missing.
 
     Without ``app``, each worker is looked for through its own app (the RabbitMQ worker through RabbitMQ).
+    A Celery worker of another app on the same Redis gets a warning line (it may take the course's tasks).
     """
+    __import__(f"{__package__}.autostart", fromlist=["_"]).ensure_setup(roles)  # in a kernel: start what is missing
     lines = []
     for role_app, group in _apps_of(roles) if app is None else [(app, list(roles))]:
-        lines += [check_broker(role_app), check_backend(role_app), *check_workers(role_app, group)]
+        lines += [check_broker(role_app), check_backend(role_app), *check_workers(role_app, group),
+                  *stranger_lines(role_app, group)]
     lines.append(say("all_ok"))
     if not quiet:
         print("\n".join(lines))
@@ -81,6 +245,7 @@ def _apps_of(roles):
     return [(importlib.import_module(module).app, group) for module, group in groups.items()]
 
 
-def _short(exc):
+def one_line(exc):
+    """The first line of what ``exc`` says (at most 160 characters), or its class name if it says nothing."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text[:160]

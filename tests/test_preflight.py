@@ -26,7 +26,7 @@ def test_no_broker(url, lang, fix, monkeypatch):
 
 
 @pytest.mark.parametrize("lang,fix", [("en", "Start one with:  python3 course.py worker main"),
-                                      ("ru", "Запустите его:  python3 course.py worker main")])
+                                      ("ru", "Запустите воркер:  python3 course.py worker main")])
 def test_no_worker(lang, fix, monkeypatch):
     """A broker with nobody listening: database 7 of the test Redis has no worker."""
     monkeypatch.setenv("COURSE_LANG", lang)

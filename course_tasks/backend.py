@@ -1,0 +1,152 @@
+"""The course's result backend: Celery's Redis backend, with messages a learner can act on.
+
+Two of Celery's messages do not fit a learner's situation, so this subclass changes them (and nothing else):
+
+- When the result backend stops answering, Celery raises ``RuntimeError: Retry limit exceeded while trying to
+  reconnect to the Celery result store backend. The Celery application must be restarted.`` In a notebook that
+  is not true: the same kernel works again once the Redis answers. Here it is :class:`ResultBackendDown`
+  (a RuntimeError too), which names the URL and the fix.
+- ``get(timeout=...)`` raises Celery's ``TimeoutError: The operation timed out.`` also when no worker consumes
+  the queue the task was sent to. After such a timeout, the workers are asked (once, for a moment) which
+  queues they consume; if none consumes the task's queue, a note on the exception says so, with the command
+  that starts one. The exception itself, its class and its message stay Celery's.
+"""
+import socket
+from collections import OrderedDict
+from contextlib import contextmanager
+
+from celery import signals
+from celery.backends.redis import RedisBackend, ResultConsumer
+from celery.exceptions import TimeoutError as CeleryTimeoutError
+
+from . import settings
+from .i18n import say
+from .preflight import SetupError, one_line, setup_error
+
+ASK_WORKERS_SECONDS = 0.5  # how long the workers are asked, after a timeout, which queues they consume
+_REMEMBERED = 1000  # queues of the last tasks sent from this process
+
+_queue_of = OrderedDict()  # task id -> the queue (routing key) it was sent to
+
+
+class ResultBackendDown(SetupError):
+    """The result backend did not answer, even after a reconnect; the message says where and what to do."""
+
+
+class CourseResultConsumer(ResultConsumer):
+    """Celery's consumer of results (Redis pub/sub); when a reconnect fails, it raises ResultBackendDown."""
+
+    @contextmanager
+    def reconnect_on_error(self):
+        # Celery's own (celery/backends/asynchronous.py), but without its log line and RuntimeError that say
+        # "The Celery application must be restarted": here the next cell works once the Redis answers again.
+        try:
+            yield
+        except socket.timeout:  # the builtin TimeoutError: drain_events(timeout=...) polled, nothing came
+            raise
+        except self._connection_errors:
+            try:
+                self._reconnect()
+            except self._connection_errors as exc:
+                raise self.backend.down(exc) from None
+
+    def cancel_for(self, task_id):
+        # Runs from AsyncResult.__del__ too; on a connection that is gone there is nothing to unsubscribe
+        # (the key is already out of subscribed_to, so a reconnect does not subscribe it again).
+        try:
+            super().cancel_for(task_id)
+        except ResultBackendDown:
+            pass
+
+    def _reconnect(self):
+        # One new connection, at once: a Redis that is back answers it; one that is not is said in seconds
+        # (the failed call, then this one: two reads of redis_socket_timeout on a silent port).
+        self._ensure(self._reconnect_pubsub, (), max_retries=0)
+
+
+class CourseRedisBackend(RedisBackend):
+    """Celery's Redis result backend; every redis:// result backend of the course's apps is this one
+    (``course_tasks.celery.configure``)."""
+
+    ResultConsumer = CourseResultConsumer
+
+    def down(self, exc):
+        """The :class:`ResultBackendDown` to raise for the connection error ``exc``."""
+        import redis
+
+        error = say("no_reply", timeout=self.connparams.get("socket_timeout")) \
+            if isinstance(exc, redis.exceptions.TimeoutError) else one_line(exc)
+        return setup_error("backend_lost", self.url or "", cls=ResultBackendDown,
+                           url=settings.redacted(self.url or ""), error=error)
+
+    @contextmanager
+    def _answering(self):
+        try:
+            yield
+        except self.connection_errors as exc:
+            raise self.down(exc) from None
+
+    def get(self, key):
+        with self._answering():
+            return super().get(key)
+
+    def mget(self, keys):
+        with self._answering():
+            return super().mget(keys)
+
+    def wait_for_pending(self, result, timeout=None, **kwargs):
+        try:
+            return super().wait_for_pending(result, timeout=timeout, **kwargs)
+        except CeleryTimeoutError as exc:
+            _note_missing_consumer(exc, self.app, [result.id])
+            raise
+
+    def iter_native(self, result, timeout=None, **kwargs):
+        try:
+            yield from super().iter_native(result, timeout=timeout, **kwargs)
+        except CeleryTimeoutError as exc:
+            _note_missing_consumer(exc, self.app, [child.id for child in result.results])
+            raise
+
+
+def _note_missing_consumer(exc, app, task_ids):
+    """Add a note to ``exc`` when no worker consumes the queue of any of ``task_ids``; never fails."""
+    try:
+        queues = sorted({_queue_of[i] for i in task_ids if i in _queue_of})
+        note = missing_consumer(app, queues)
+    except Exception:  # a hint must never replace the timeout it explains
+        return
+    if note and note not in getattr(exc, "__notes__", ()):
+        exc.add_note(note)
+
+
+def missing_consumer(app, queues):
+    """What to tell when no worker consumes ``queues`` (or, if they are unknown, when no worker answers); else None."""
+    url = settings.redacted(app.conf.broker_write_url)
+    replies = app.control.inspect(timeout=ASK_WORKERS_SECONDS).active_queues() or {}
+    consumed = {q["name"] for queues_of_node in replies.values() for q in queues_of_node}
+    if not queues:
+        return None if replies else say("no_worker_at_all", url=url, timeout=ASK_WORKERS_SECONDS)
+    missing = [q for q in queues if q not in consumed]
+    if not missing:
+        return None
+    commands = "\n".join(f"  {_start_command(q)}" for q in missing)
+    return say("no_consumer", queues=", ".join(repr(q) for q in missing), url=url,
+               timeout=ASK_WORKERS_SECONDS, commands=commands)
+
+
+def _start_command(queue):
+    for role in settings.worker_roles().values():
+        if queue in role.queues:
+            return f"python3 course.py worker {role.name}"
+    return f"celery -A course_tasks worker --queues {queue}"
+
+
+@signals.before_task_publish.connect
+def _remember_queue(headers=None, routing_key=None, **_):
+    """Remember where each task of this process went (the routing key is the queue's name for direct queues)."""
+    task_id = (headers or {}).get("id")
+    if task_id and routing_key:
+        _queue_of[task_id] = routing_key
+        while len(_queue_of) > _REMEMBERED:
+            _queue_of.popitem(last=False)

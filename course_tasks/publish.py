@@ -1,0 +1,37 @@
+"""Sending a task when the broker does not answer: the course's SetupError, naming the URL and the fix.
+
+Without this, ``add.delay(1, 1)`` on a broker that is gone raises kombu's bare ``OperationalError`` (for
+example ``Timeout reading from socket``), which names neither the broker nor what to do.
+"""
+from celery.app.amqp import AMQP
+from kombu.exceptions import OperationalError
+
+from . import settings
+from .i18n import say
+from .preflight import one_line, setup_error
+
+
+class CourseAMQP(AMQP):
+    """Celery's AMQP helper of the app (``app.amqp``); its task sender says when the broker does not answer."""
+
+    def _create_task_sender(self):
+        send = super()._create_task_sender()
+
+        def send_task_message(producer, name, message, **options):
+            try:
+                return send(producer, name, message, **options)
+            except OperationalError as exc:
+                raise broker_down(producer.connection, exc) from None
+
+        return send_task_message
+
+
+def broker_down(connection, exc):
+    """The SetupError to raise when ``connection`` (kombu's) failed with ``exc``."""
+    import redis
+
+    raw = connection.as_uri(include_password=True)
+    timeout = (connection.transport_options or {}).get("socket_timeout")
+    error = say("no_reply", timeout=timeout) if isinstance(exc.__cause__, redis.exceptions.TimeoutError) and timeout \
+        else one_line(exc)
+    return setup_error("broker_down", raw, url=settings.redacted(raw), error=error)
