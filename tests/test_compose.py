@@ -40,6 +40,13 @@ def test_runs_the_launchers_commands():
             assert s["command"][1:] == course_command(*s["command"][3:])[1:]
 
 
+def test_course_services_are_restarted_when_they_exit():
+    """Like the launcher's supervisor: a worker shut down from a notebook (or killed) comes back."""
+    for name, s in SERVICES.items():
+        if s.get("build"):
+            assert s.get("restart") in ("always", "unless-stopped"), name
+
+
 def test_services_and_environment():
     assert {"redis", "rabbitmq", "worker", "priority-worker", "rabbitmq-worker", "jupyter", "flower"} <= set(SERVICES)
     for name, s in SERVICES.items():

@@ -1,10 +1,13 @@
 """The learner's command, end to end: `python -m course_tasks up` (what `python3 course.py up` runs in .venv)
 starts a broker where none answers, the workers and JupyterLab, and stops everything it started on Ctrl-C."""
 import os
+import queue
 import re
 import signal
+import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -13,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from course_tasks.services import ROOT, free_port, port_in_use, redis_answers
+from course_tasks.settings import LOCAL_ROLES, worker_roles
 
 
 def processes_with(marker: str):
@@ -35,12 +39,24 @@ class Launcher:
         self.proc = subprocess.Popen([sys.executable, "-m", "course_tasks", "up", *args], cwd=ROOT, env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
         self.output = []
+        self.lines = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self):
+        for line in self.proc.stdout:
+            self.lines.put(line)
+        self.lines.put(None)  # end of output
 
     def wait_for(self, pattern, timeout=60):
+        """The match of ``pattern`` in the next lines the launcher prints; fails after ``timeout`` s."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            line = self.proc.stdout.readline()
-            if not line:
+            try:
+                line = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
+            except queue.Empty:
+                break
+            if line is None:
+                self.lines.put(None)
                 break
             self.output.append(line)
             match = re.search(pattern, line)
@@ -48,10 +64,17 @@ class Launcher:
                 return match
         pytest.fail(f"no {pattern!r} in the launcher's output:\n{''.join(self.output)}")
 
+    def rest(self):
+        """All it printed until it ended."""
+        while (line := self.lines.get(timeout=30)) is not None:
+            self.output.append(line)
+        self.lines.put(None)
+        return "".join(self.output)
+
     def ctrl_c(self, timeout=30):
         self.proc.send_signal(signal.SIGINT)
-        rest, _ = self.proc.communicate(timeout=timeout)
-        self.output.append(rest)
+        self.proc.wait(timeout)
+        self.rest()
         return self.proc.returncode
 
     def kill(self):
@@ -85,8 +108,12 @@ def test_no_broker_anywhere_starts_an_embedded_redis_and_stops_it(launch):
     launcher.wait_for(rf"Broker: an embedded Redis started at redis://127.0.0.1:{port}/0")
     launcher.wait_for(r"Worker worker@course: started")
     launcher.wait_for(r"Ctrl-C stops everything")
-    assert sorted(re.findall(r"Worker (\S+): started", "".join(launcher.output))) == ["prio@course", "worker@course"]
+    nodes = sorted(worker_roles()[role].node for role in LOCAL_ROLES)
+    assert sorted(re.findall(r"Worker (\S+): started", "".join(launcher.output))) == nodes
     assert launcher.ctrl_c() == 0
+    stopped = re.search(r"Stopped in [\d.]+ s: (.*)\.$", launcher.rest(), re.M).group(1)
+    assert sorted(stopped.split(", ")) == sorted([f"the embedded Redis (redis://127.0.0.1:{port}/0)"]
+                                                 + [f"worker {node}" for node in nodes])
     assert not port_in_use("127.0.0.1", port)
     assert processes_with(launcher.broker) == []
 
@@ -136,3 +163,47 @@ def test_jupyterlab_keeps_its_token_and_stops_on_ctrl_c(launch):
     assert launcher.ctrl_c() == 0
     assert not port_in_use("127.0.0.1", jupyter_port) and not port_in_use("127.0.0.1", port)
     assert processes_with(launcher.broker) == []
+
+
+def test_flower_on_a_taken_port_is_said_not_announced(launch):
+    with socket.socket() as other:  # another program holds the Flower port
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        flower_port = other.getsockname()[1]
+        launcher = launch(f"redis://127.0.0.1:{free_port()}/0", "--no-jupyter", "--flower",
+                          COURSE_FLOWER_PORT=str(flower_port))
+        launcher.wait_for(rf"Flower: not started, because port {flower_port} is taken by another program")
+        launcher.wait_for(r"Ctrl-C stops everything")
+        assert launcher.ctrl_c() == 0
+    assert f"http://127.0.0.1:{flower_port}" not in "".join(launcher.output)
+
+
+@pytest.mark.parametrize("command, variable, url, says", [
+    (["up"], "CELERY_BROKER_URL", "amqp://guest:guest@127.0.0.1:5672//", "this is not a redis:// URL"),
+    (["up"], "CELERY_BROKER_URL", "redis://127.0.0.1:notaport/0", "its port 'notaport' is not a number"),
+    (["check"], "CELERY_BROKER_URL", "redis://127.0.0.1:notaport/0", "its port 'notaport' is not a number"),
+    (["worker", "main"], "CELERY_RESULT_BACKEND", "redis://127.0.0.1:99999/0", "its port '99999' is not a number"),
+    (["test"], "COURSE_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:x//", "its port 'x' is not a number"),
+    (["refresh"], "COURSE_RABBITMQ_URL", "http://127.0.0.1:5672//", "'http://' is not a broker the course knows"),
+])
+def test_an_unusable_url_is_one_line_naming_it_for_every_command(command, variable, url, says):
+    env = dict(os.environ, COURSE_LANG="en", **{variable: url})
+    run = subprocess.run([sys.executable, "-m", "course_tasks", *command], cwd=ROOT, env=env, capture_output=True,
+                         text=True, timeout=30)
+    assert run.returncode == 2
+    assert run.stdout == ""
+    assert run.stderr.count("\n") == 1 and run.stderr.startswith(f"{variable}=") and says in run.stderr, run.stderr
+
+
+def test_a_silent_broker_port_is_refused_within_5_s(launch):
+    """Something accepts on the broker's port and never answers: `up` says so, it does not hang."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        started = time.monotonic()
+        launcher = launch(f"redis://127.0.0.1:{port}/0", "--no-jupyter")
+        launcher.proc.wait(10)
+        assert time.monotonic() - started < 5
+    assert launcher.proc.returncode == 1
+    assert f"Port {port} of CELERY_BROKER_URL=redis://127.0.0.1:{port}/0 is taken by a program" in launcher.rest()

@@ -1,0 +1,80 @@
+"""What the running setup of a broker is doing, in small files under .course/run/ (readable with the broker down).
+
+One status file per broker (``<scheme>-<host>-<port>.status.json``), written by the supervisor of the
+:class:`~course_tasks.services.Stack` that serves it and removed when it stops. :func:`supervision_note`
+turns it into one sentence for the learner: which service stopped, why, and whether it is back.
+"""
+import json
+import os
+import time
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .i18n import say
+
+RUN_DIR = Path(__file__).resolve().parent.parent / ".course" / "run"
+NOTE_WINDOW = 60.0  # seconds after a service is back during which a note still mentions it
+DEFAULT_PORTS = {"redis": 6379, "rediss": 6379, "amqp": 5672, "amqps": 5671, "pyamqp": 5672}
+
+
+def broker_key(url: str) -> str:
+    """``redis-127.0.0.1-6379``: one name per broker host and port (the database or vhost does not matter)."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    scheme = parts.scheme or "unknown"
+    host = parts.hostname or "localhost"
+    host = "127.0.0.1" if host in ("localhost", "::1") else host  # one machine, one name
+    return f"{scheme}-{host}-{port or DEFAULT_PORTS.get(scheme, 0)}"
+
+
+def status_path(broker_url: str) -> Path:
+    return RUN_DIR / f"{broker_key(broker_url)}.status.json"
+
+
+def write_json(path: Path, data: dict):
+    """Write ``data`` to ``path`` at once (a reader sees the old file or the new one, never half of one)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=1))
+    os.replace(tmp, path)
+
+
+def read_json(path: Path):
+    try:
+        return json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+
+
+def process_alive(pid) -> bool:
+    try:
+        os.kill(int(pid), 0)
+    except (OSError, TypeError, ValueError):
+        return False
+    return True
+
+
+def supervision_note(broker_url: str = None, lang: str = None, now: float = None):
+    """One sentence in the learner's language about a course service that stopped lately on ``broker_url``
+    (default: the course's broker) and is being restarted or is back; None when there is nothing to say.
+
+    Only what the running supervisor recorded is said: no status file, or a supervisor that is gone, gives None.
+    """
+    from . import settings
+
+    status = read_json(status_path(broker_url or settings.broker_url()))
+    if not status or not process_alive(status.get("pid")):
+        return None
+    now = time.time() if now is None else now
+    sentences = []
+    for event in status.get("events", []):
+        if event["state"] == "back" and now - event["back_at"] > NOTE_WINDOW:
+            continue
+        name = say(f"service_{event['kind']}", lang, name=event["name"])
+        sentences.append(say(f"note_{event['state']}", lang, name=name[0].upper() + name[1:],
+                             ago=max(0, round(now - event["stopped_at"])),
+                             reason=say(f"reason_{event['reason']}", lang, detail=event.get("detail", ""))))
+    return " ".join(sentences) or None

@@ -1,0 +1,55 @@
+"""A malformed or unusable URL in the environment: one clear line (the URL and the fix) before any command starts."""
+import os
+from urllib.parse import urlsplit
+
+from . import settings
+from .i18n import say
+
+BROKER_SCHEMES = ("redis", "rediss", "amqp", "amqps", "pyamqp")
+REDIS_SCHEMES = ("redis", "rediss")
+RABBITMQ_SCHEMES = ("amqp", "amqps", "pyamqp")
+
+
+def url_problem(var: str, url: str, schemes, default: str, lang: str = None, up: bool = False):
+    """Why ``url`` (the value of ``var``) cannot be used, as one sentence with the fix; None if it can."""
+    parts = urlsplit(url)
+    why = None
+    if up and parts.scheme in BROKER_SCHEMES and parts.scheme not in REDIS_SCHEMES:
+        why = say("why_up_redis", lang)
+    elif parts.scheme not in schemes:
+        why = say("why_scheme", lang, scheme=parts.scheme, schemes=", ".join(f"{s}://" for s in schemes))
+    else:
+        try:
+            parts.port
+        except ValueError:
+            why = say("why_port", lang, port=parts.netloc.rsplit("@", 1)[-1].rsplit(":", 1)[-1])
+        else:
+            if not parts.hostname:
+                why = say("why_no_host", lang)
+    if why is None:
+        return None
+    return say("bad_url", lang, var=var, url=settings.redacted(url) if parts.password else url,
+               why=why, default=default)
+
+
+def startup_problem(command: str, env=None, lang: str = None):
+    """The first unusable URL among those ``command`` reads, as one sentence; None if all are fine.
+
+    ``test`` and ``refresh`` start a Redis of their own, so only the RabbitMQ URL matters to them.
+    """
+    env = os.environ if env is None else env
+    broker = env.get("CELERY_BROKER_URL") or settings.DEFAULT_REDIS_URL
+    checks = [("COURSE_RABBITMQ_URL", RABBITMQ_SCHEMES, settings.DEFAULT_RABBITMQ_URL)]
+    if command not in ("test", "refresh"):
+        checks = [
+            ("CELERY_BROKER_URL", BROKER_SCHEMES, settings.DEFAULT_REDIS_URL),
+            ("CELERY_RESULT_BACKEND", REDIS_SCHEMES, broker if broker.startswith("redis") else settings.DEFAULT_REDIS_URL),
+            *checks,
+        ]
+    for var, schemes, default in checks:
+        value = env.get(var)
+        if value:
+            problem = url_problem(var, value, schemes, default, lang, up=command == "up" and var == "CELERY_BROKER_URL")
+            if problem:
+                return problem
+    return None
