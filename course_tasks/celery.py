@@ -85,4 +85,5 @@ def configure(app: Celery, config=lambda: course_config(settings.broker_url())) 
 
 
 app = configure(Celery("course_tasks", include=["course_tasks.tasks", "course_tasks.workers", "course_tasks.retrying",
-                                           "course_tasks.canvas_tasks", "course_tasks.limits"], task_cls="course_tasks.journal:JournaledTask"))
+                                           "course_tasks.canvas_tasks", "course_tasks.limits",
+                                           "course_tasks.faults"], task_cls="course_tasks.journal:JournaledTask"))

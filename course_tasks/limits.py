@@ -1,0 +1,80 @@
+"""Lesson 13's tasks, on the course's main worker: work that keeps a scratch key in Redis while it runs,
+stopped by a soft or a hard time limit; and what the notebook asks the worker about them."""
+import time
+
+from celery.exceptions import SoftTimeLimitExceeded
+
+from .celery import app
+from .i18n import register, say
+
+SCRATCH_PREFIX = "course:scratch:"
+
+register({
+    "limits.not_running": {"en": "The task {id} did not start on {node} within {seconds:g} s. Is {node} busy with "
+                                 "other work, or down?  python3 course.py check  tells.",
+                           "ru": "Задача {id} не началась на {node} за {seconds:g} с. Может быть, {node} занят "
+                                 "другими задачами или не запущен?  python3 course.py check  покажет."},
+})
+
+
+def work_with_scratch(task, seconds):
+    """Sleep ``seconds`` with a scratch key of this run in Redis, deleted when the work is done."""
+    client = task.app.backend.client
+    scratch = SCRATCH_PREFIX + task.request.id
+    client.set(scratch, "partial", ex=3600)
+    time.sleep(seconds)
+    client.delete(scratch)
+    return seconds
+
+
+@app.task(bind=True, soft_time_limit=1)
+def report_soft_limited(self, seconds):
+    """Works ``seconds``; after 1 s SoftTimeLimitExceeded interrupts it, and it deletes its scratch key (lesson 13)."""
+    try:
+        return work_with_scratch(self, seconds)
+    except SoftTimeLimitExceeded:
+        self.app.backend.client.delete(SCRATCH_PREFIX + self.request.id)  # clean up, then fail as the limit says
+        raise
+
+
+@app.task(bind=True, time_limit=1)
+def report_hard_limited(self, seconds):
+    """Works ``seconds``; after 1 s the worker kills its pool process: nothing cleans up (lesson 13)."""
+    return work_with_scratch(self, seconds)
+
+
+def scratch_left(result):
+    """Did the run of ``result``'s task leave its scratch key behind?"""
+    return bool(app.backend.client.exists(SCRATCH_PREFIX + result.id))
+
+
+def pool_processes(node="worker@course"):
+    """The process ids of ``node``'s pool, sorted."""
+    stats = app.control.inspect(destination=[node], timeout=2.0).stats() or {}
+    return sorted(stats.get(node, {}).get("pool", {}).get("processes", []))
+
+
+def replaced_since(before, node="worker@course", timeout=6):
+    """How many of the pool processes ``before`` (``pool_processes()``) have been replaced by new ones.
+
+    The worker notices a dead pool process at once, or at its pool check every 5 s; the course's
+    ``course_check_pool`` command (course_tasks/faults.py) asks for that check now."""
+    app.control.broadcast("course_check_pool", destination=[node])
+    deadline = time.monotonic() + timeout
+    while True:
+        now = pool_processes(node)
+        if (now != before and len(now) == len(before)) or time.monotonic() > deadline:
+            return len(set(before) - set(now))
+        time.sleep(0.1)
+
+
+def wait_running(result, node="worker@course", timeout=10):
+    """Wait until a pool process of ``node`` runs ``result``'s task (``inspect().query_task``)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        replies = app.control.inspect(destination=[node], timeout=1.0).query_task(result.id) or {}
+        state = replies.get(node, {}).get(result.id, [None])[0]
+        if state == "active":
+            return
+        time.sleep(0.05)
+    raise TimeoutError(say("limits.not_running", id=result.id, node=node, seconds=timeout))

@@ -1,0 +1,69 @@
+"""The tasks of lesson 11 (retries): a flaky service that fails a known number of times, and tasks that call it.
+
+``flaky_service(key, failures)`` stands for a remote service that is down for a while: the first
+``failures`` calls with the same ``key`` raise ConnectionError, later ones answer. It counts the calls in
+Redis, keyed per task call (the task id stays the same through every retry), so runs never interfere.
+"""
+import time
+
+from .celery import app
+
+CALLS_PREFIX = "course:flaky:"
+RETRY_COUNTDOWN = 0.5  # seconds between two attempts of fetch (short, so that the lesson stays fast)
+CALL_SECONDS = 0.2  # a call over the network takes a moment (and a bar of the timeline gets a visible width)
+
+
+def flaky_service(key, failures):
+    """The number of this call (1, 2, ...) for ``key``; the first ``failures`` calls raise ConnectionError."""
+    time.sleep(CALL_SECONDS)
+    client = app.backend.client
+    calls = client.incr(CALLS_PREFIX + key)
+    client.expire(CALLS_PREFIX + key, 3600)
+    if calls <= failures:
+        raise ConnectionError(f"service unavailable (call {calls})")
+    return calls
+
+
+def calls_made(key):
+    """How many times the flaky service was called for ``key`` (a task id)."""
+    return int(app.backend.client.get(CALLS_PREFIX + key) or 0)
+
+
+def pauses(entries):
+    """Seconds from the end of each attempt (journal entry) to the start of the next: the waits between them."""
+    entries = sorted(entries, key=lambda e: e["started"])
+    return [later["started"] - earlier["finished"] for earlier, later in zip(entries, entries[1:])]
+
+
+@app.task(bind=True, max_retries=3)
+def fetch(self, failures):
+    """Calls the flaky service; on ConnectionError retries by hand with self.retry (lesson 11)."""
+    try:
+        calls = flaky_service(self.request.id, failures)
+    except ConnectionError as exc:
+        raise self.retry(exc=exc, countdown=RETRY_COUNTDOWN)
+    return {"calls": calls, "retries": self.request.retries}
+
+
+@app.task(bind=True, max_retries=3)
+def fetch_without_exc(self, failures):
+    """As fetch, but calls self.retry() without exc=: what is raised when the retries run out (lesson 11)."""
+    try:
+        calls = flaky_service(self.request.id, failures)
+    except ConnectionError:
+        raise self.retry(countdown=RETRY_COUNTDOWN)
+    return {"calls": calls, "retries": self.request.retries}
+
+
+@app.task(bind=True, autoretry_for=(ConnectionError,), retry_backoff=True, retry_backoff_max=2,
+          retry_jitter=False, max_retries=3)
+def fetch_auto(self, failures):
+    """The same call, retried by Celery: autoretry_for with exponential backoff, no jitter (lesson 11)."""
+    calls = flaky_service(self.request.id, failures)
+    return {"calls": calls, "retries": self.request.retries}
+
+
+@app.task
+def report_failure(task_id):
+    """An errback (link_error): gets the id of the task that failed and reads its error (lesson 11)."""
+    return repr(app.AsyncResult(task_id).result)
