@@ -1,0 +1,47 @@
+"""A notice in the notebook: a line that tells the learner what the course is doing (waiting for a worker,
+starting a setup), shown as an IPython display marked ``{"course": "notice"}`` in its metadata.
+
+It is not part of the lesson's output: the tests that compare a run with the stored outputs leave such
+displays out (tests/test_side_by_side.py ``comparable()``), so a notice never changes what a lesson shows.
+Outside Jupyter it is one line on stderr.
+"""
+import sys
+import time
+
+from .i18n import say
+
+METADATA = {"course": "notice"}
+
+
+class Notice:
+    """A line in the notebook while we wait, replaced by how it ended (or stderr outside Jupyter)."""
+
+    def __init__(self):
+        self.handle, self.started = None, time.monotonic()
+
+    def show(self, text):
+        if self.handle is not None:
+            return
+        try:
+            from IPython import get_ipython
+            from IPython.display import display
+
+            if get_ipython() is not None:
+                self.handle = display({"text/plain": text}, raw=True, metadata=METADATA, display_id=True)
+                return
+        except ImportError:
+            pass
+        print(text, file=sys.stderr)
+        self.handle = False
+
+    def update(self, text):
+        """Replace the line shown (shown before with :meth:`show`) by ``text``; outside Jupyter, print it."""
+        if self.handle:
+            self.handle.update({"text/plain": text}, raw=True, metadata=METADATA)
+        elif self.handle is False:
+            print(text, file=sys.stderr)
+
+    def done(self, node):
+        """``exclusive()``: say how long this notebook waited for ``node`` (only if it waited)."""
+        if self.handle:
+            self.update(say("hold_waited", node=node, seconds=round(time.monotonic() - self.started, 1)))

@@ -1,0 +1,74 @@
+"""Two notebooks at once against one live setup give their stored outputs: the English and the Russian twin
+of a lesson that times the worker (04) and of one that orders it (07), each pair run by two kernels at the
+same time. The cells that time or order a worker hold it (course_tasks.exclusive); the other notebook waits,
+and says so in a notice that is not part of the lesson's output.
+"""
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from lessons import NOTEBOOKS
+
+SANITIZE = Path(__file__).with_name("sanitize.cfg")
+SKIPPED_DATA = {"image/png", "image/jpeg", "application/vnd.jupyter.widget-view+json"}
+
+
+def patterns():
+    lines = SANITIZE.read_text().splitlines()
+    return [(re.compile(a[len("regex: "):]), b[len("replace: "):]) for a, b in zip(lines, lines[1:])
+            if a.startswith("regex: ") and b.startswith("replace: ")]
+
+
+def comparable(outputs):
+    """What nbval compares of a cell's outputs: stream text (stdout and stderr together), the data of
+    displays and results (not images), error names and values; task ids sanitized; the notices left out."""
+    texts, found = [], {}
+    for out in outputs:
+        if out.get("metadata", {}).get("course") == "notice":
+            continue
+        if out["output_type"] == "stream":
+            texts.append(out["text"])
+        elif out["output_type"] in ("display_data", "execute_result"):
+            for key, value in out["data"].items():
+                if key not in SKIPPED_DATA:
+                    found.setdefault(key, []).append(value if isinstance(value, str) else "".join(value))
+        elif out["output_type"] == "error":
+            found.setdefault("error", []).append(f"{out['ename']}: {out['evalue']}")
+    if texts:
+        found["text"] = ["".join(texts)]
+    for key, values in found.items():
+        for regex, replace in patterns():
+            values[:] = [regex.sub(replace, v) for v in values]
+    return found
+
+
+def execute(path: Path, out_dir: Path):
+    """A kernel runs the notebook (in its own folder, so a Russian one speaks Russian); returns the process."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
+         "--ExecutePreprocessor.timeout=120", "--ExecutePreprocessor.kernel_name=python3",
+         "--output-dir", str(out_dir), "--output", f"{path.parent.name}-{path.name}", str(path)],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+
+
+@pytest.mark.parametrize("lesson", ["04_group.ipynb", "07_priorities_redis.ipynb"])
+def test_twins_at_the_same_time_give_their_stored_outputs(lesson, tmp_path):
+    paths = [NOTEBOOKS / lang / lesson for lang in ("en", "ru")]
+    runs = [execute(path, tmp_path) for path in paths]
+    for proc in runs:
+        output, _ = proc.communicate(timeout=300)
+        assert proc.returncode == 0, output[-3000:]
+    for path in paths:
+        stored = nbformat.read(path, as_version=4)
+        fresh = nbformat.read(tmp_path / f"{path.parent.name}-{path.name}", as_version=4)
+        for n, (a, b) in enumerate(zip(stored.cells, fresh.cells)):
+            if a.cell_type != "code" or a.execution_count is None:
+                continue
+            if "nbval-ignore-output" in a.metadata.get("tags", []):
+                continue
+            assert comparable(b.outputs) == comparable(a.outputs), f"{path.parent.name}/{lesson}, cell {n}"
