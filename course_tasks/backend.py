@@ -12,6 +12,7 @@ Two of Celery's messages do not fit a learner's situation, so this subclass chan
   that starts one. The exception itself, its class and its message stay Celery's.
 """
 import socket
+import sys
 from collections import OrderedDict
 from contextlib import contextmanager
 
@@ -27,6 +28,7 @@ ASK_WORKERS_SECONDS = 0.5  # how long the workers are asked, after a timeout, wh
 _REMEMBERED = 1000  # queues of the last tasks sent from this process
 
 _queue_of = OrderedDict()  # task id -> the queue (routing key) it was sent to
+_exiting = sys.is_finalizing  # bound now: at exit, a module's globals may already be gone
 
 
 class ResultBackendDown(SetupError):
@@ -53,6 +55,11 @@ class CourseResultConsumer(ResultConsumer):
     def cancel_for(self, task_id):
         # Runs from AsyncResult.__del__ too; on a connection that is gone there is nothing to unsubscribe
         # (the key is already out of subscribed_to, so a reconnect does not subscribe it again).
+        if _exiting():
+            # An AsyncResult collected while the interpreter exits (a script's last line): the pub/sub
+            # connection ends with the process, and opening one now fails with "ImportError: sys.meta_path
+            # is None, Python is likely shutting down" (redis-py imports on connect), printed as ignored.
+            return
         try:
             super().cancel_for(task_id)
         except ResultBackendDown:

@@ -18,6 +18,7 @@ tasks send (the next step of a chain) are never held back.
 """
 import importlib
 import os
+import socket
 import threading
 import time
 from contextlib import contextmanager
@@ -55,13 +56,29 @@ def _token():
 
 
 def _holder_name(value):
-    """The notebook named in a hold's value, for messages (``token|name``)."""
-    name = value.split("|", 1)[1] if "|" in value else ""
+    """The notebook named in a hold's value, for messages (``token|host:pid|name``)."""
+    name = value.split("|")[-1] if "|" in value else ""
     return f" ({name})" if name else ""
 
 
 def _value():
-    return f"{_token()}|{os.environ.get('JPY_SESSION_NAME', '')}"
+    return f"{_token()}|{socket.gethostname()}:{os.getpid()}|{os.environ.get('JPY_SESSION_NAME', '')}"
+
+
+def _holder_gone(value):
+    """Is the holder a process of this machine that no longer runs (a kernel killed or stopped)? Its hold
+    would expire within TTL_MS anyway; a process of another machine or container is left to that."""
+    parts = value.split("|")
+    host, _, pid = parts[1].rpartition(":") if len(parts) == 3 else ("", "", "")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        pass
+    return False
 
 
 def _app_of(role):
@@ -85,7 +102,12 @@ def _other_holder(client, node):
     if value is None:
         return None
     value = value.decode() if isinstance(value, bytes) else value
-    return None if value.split("|", 1)[0] == _token() else value
+    if value.split("|", 1)[0] == _token():
+        return None
+    if _holder_gone(value):
+        client.eval(_RELEASE, 1, KEY_PREFIX + node, value)  # only if it is still that hold
+        return None
+    return value
 
 
 def _wait_free(client, node, notice, why):
@@ -139,8 +161,10 @@ def _wait_idle(app, worker, notice):
 
 
 @contextmanager
-def exclusive(role="main"):
-    """Hold the worker of ``role`` ("main", "priority", "rabbitmq") for this notebook inside the ``with`` block."""
+def exclusive(role="main", idle=True):
+    """Hold the worker of ``role`` ("main", "priority", "play", "delivery", "rabbitmq") for this notebook inside
+    the ``with`` block. ``idle=False``: do not wait for the worker to be idle first (a helper that kills the
+    worker running this notebook's own task, course_tasks/faults.py)."""
     worker = settings.worker_roles()[role]
     node = worker.node
     with _Hold.lock:
@@ -173,7 +197,8 @@ def exclusive(role="main"):
     with _Hold.lock:
         _Hold.held[node] = (1, stop)
     try:
-        _wait_idle(app, worker, notice)
+        if idle:
+            _wait_idle(app, worker, notice)
         notice.done(node)
         yield
     finally:

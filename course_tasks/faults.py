@@ -19,6 +19,7 @@ from celery.worker import state as worker_state
 from celery.worker.control import control_command
 
 from . import settings
+from .exclusive import exclusive, held_here
 from .i18n import register, say
 
 COMEBACK_SECONDS = 20  # a restarted worker answers in 2-4 s; a busy machine may take longer
@@ -170,7 +171,33 @@ class _Killed:
 def kill_worker(role="delivery", during=None, after=0.5):
     """SIGKILL the main process of the worker of ``role`` (its pool processes die with it); with ``during``
     (an AsyncResult), ``after`` seconds into that task's run. Returns once the worker is dead; the
-    supervisor starts it again, and :func:`wait_for_worker` waits for that."""
+    supervisor starts it again, and :func:`wait_for_worker` waits for that.
+
+    The worker is this notebook's meanwhile (``exclusive(role)``): other notebooks wait to send to it.
+    Called inside ``with exclusive(role):``, the hold is the block's; called alone, it lasts until the
+    worker answers again (quietly: :func:`wait_for_worker` says so), so that another notebook that
+    takes the worker next finds it running."""
+    node = settings.worker_roles()[role].node
+    _answering(_role_app(role), node, ANSWER_SECONDS, role)  # a worker that is not there: said at once
+    alone = not held_here(node)
+    with exclusive(role, idle=False):  # its own task may be running: do not wait for that
+        _kill_worker(role, during, after)
+        if alone:
+            _quietly_back(role)
+
+
+def _quietly_back(role):
+    """Wait (bounded) until the worker of ``role`` answers with a new process; say nothing either way."""
+    app, node = _role_app(role), settings.worker_roles()[role].node
+    deadline = time.monotonic() + COMEBACK_SECONDS
+    while time.monotonic() < deadline:
+        pid = _node_pid(app, node)
+        if pid is not None and pid != _Killed.pids.get(role):
+            return
+        time.sleep(0.1)
+
+
+def _kill_worker(role, during, after):
     from . import delivery
 
     app, node = _role_app(role), settings.worker_roles()[role].node
@@ -205,12 +232,14 @@ def wait_for_worker(role="delivery"):
 
 
 def kill_pool_process(result, role="delivery", after=0.5):
-    """SIGKILL the pool process running ``result``'s task, ``after`` seconds into its run; the worker lives on."""
+    """SIGKILL the pool process running ``result``'s task, ``after`` seconds into its run; the worker lives on.
+    The worker is this notebook's meanwhile (``exclusive(role)``): other notebooks wait to send to it."""
     from . import delivery
 
     app, node = _role_app(role), settings.worker_roles()[role].node
-    _answering(app, node, ANSWER_SECONDS, role)
-    deadline = time.monotonic() + COMEBACK_SECONDS
-    _wait_started(result, after, deadline)
-    _command(app, node, "course_kill_pool_process", result.id, deadline)
-    delivery.record_kill(node)
+    _answering(app, node, ANSWER_SECONDS, role)  # a worker that is not there: said at once
+    with exclusive(role, idle=False):  # its own task may be running: do not wait for that
+        deadline = time.monotonic() + COMEBACK_SECONDS
+        _wait_started(result, after, deadline)
+        _command(app, node, "course_kill_pool_process", result.id, deadline)
+        delivery.record_kill(node)

@@ -45,12 +45,12 @@ def language() -> str:
 MESSAGES = {
     # exclusive(): two notebooks side by side on one worker
     "hold_waiting": {
-        "en": "{node} is busy with a measurement of another notebook{notebook}; waiting for it to finish ...",
-        "ru": "{node} занят замером другого ноутбука{notebook}; ждём, пока тот закончит…",
+        "en": "{node} is held by another notebook{notebook}; waiting until it lets go ...",
+        "ru": "{node} занят другим ноутбуком{notebook}; ждём, пока тот его отпустит…",
     },
     "hold_waiting_send": {
-        "en": "{node} is held by another notebook{notebook} for a measurement; this task is sent when it ends ...",
-        "ru": "{node} занят замером другого ноутбука{notebook}; задача уйдёт, когда замер закончится…",
+        "en": "{node} is held by another notebook{notebook}; this task is sent when it lets go ...",
+        "ru": "{node} занят другим ноутбуком{notebook}; задача уйдёт, когда тот его отпустит…",
     },
     "hold_busy": {
         "en": "{node} is still running or has queued tasks sent before; waiting until it is idle ...",
@@ -62,9 +62,11 @@ MESSAGES = {
     },
     "hold_timeout": {
         "en": "{node} stayed held by another notebook{notebook} for {seconds:g} s. Let that notebook finish "
-              "its cell (or stop its kernel), then run this cell again.",
+              "its cell (or stop its kernel: lesson 10's %%playground holds play@course until then), "
+              "then run this cell again.",
         "ru": "{node} уже {seconds:g} с занят другим ноутбуком{notebook}. Дайте тому ноутбуку закончить ячейку "
-              "(или остановите его ядро) и выполните эту ячейку снова.",
+              "(или остановите его ядро: %%playground из урока 10 держит play@course до тех пор) "
+              "и выполните эту ячейку снова.",
     },
     "hold_busy_timeout": {
         "en": "{node} did not become idle within {seconds:g} s: tasks sent earlier are still waiting or running. "

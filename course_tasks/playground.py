@@ -3,7 +3,10 @@
 The folder is ``settings.playground_dir()``; a notebook writes a module there (``%%writefile``) and
 restarts the worker (``reload_worker()``), which imports it again. A module that fails to import does
 not stop the worker: the error is kept and reported to the notebook that asked for the restart.
+The first ``%%playground`` of a notebook holds play@course for it until its kernel stops (:func:`hold`).
 """
+import atexit
+import contextlib
 import importlib
 import sys
 import traceback
@@ -54,12 +57,41 @@ register({
 })
 
 
+class _Hold:
+    stack = None  # this kernel's hold on play@course, from its first %%playground until the kernel stops
+
+
+def hold():
+    """Make play@course and the playground this notebook's until its kernel stops (``exclusive("play")``).
+
+    A lesson's point spans cells: write a module, restart the worker, call; append, call (NotRegistered),
+    restart, call. Another notebook writing the same module and restarting the same worker in between
+    (lesson 10's twin, say) would change what each of them sees, so the first ``%%playground`` of a
+    notebook takes play@course; another notebook waits (saying so) until this kernel stops."""
+    if _Hold.stack is None:
+        from .exclusive import exclusive
+
+        stack = contextlib.ExitStack()
+        stack.enter_context(exclusive("play"))
+        _Hold.stack = stack
+        atexit.register(release)
+
+
+def release():
+    """Let play@course go (the end of this kernel does it as well, within seconds)."""
+    stack, _Hold.stack = _Hold.stack, None
+    if stack is not None:
+        stack.close()
+
+
 def playground_magic(line, cell):
     """``%%playground [-a] NAME.py``: write (or, with -a, append) the cell to NAME.py in the playground, as
-    ``%%writefile`` does, with a message that reads the same on every machine."""
+    ``%%writefile`` does, with a message that reads the same on every machine. The first one of a notebook
+    holds play@course for it (:func:`hold`)."""
     args = line.split()
     append = "-a" in args
     name = next(a for a in args if a != "-a")
+    hold()
     PLAYGROUND.mkdir(parents=True, exist_ok=True)
     with open(PLAYGROUND / name, "a" if append else "w", encoding="utf-8") as f:
         f.write(cell)

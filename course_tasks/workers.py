@@ -3,7 +3,8 @@
 A worker imports its tasks once, when it starts; a changed module is read only by a new worker
 process. ``reload_worker`` asks the worker to shut down (``app.control.shutdown``, a warm shutdown:
 running tasks finish first); the supervisor of ``python3 course.py up`` (or Docker's restart policy)
-starts it again, and ``reload_worker`` waits, bounded, until the new process answers. Every course
+starts it again, and ``reload_worker`` waits, bounded, until the new process answers. Meanwhile the worker
+is this notebook's (``exclusive``): another notebook waits to send to it, or to restart it. Every course
 worker imports this module (the app's ``include``), so each answers ``course_worker_info``:
 an id of its process's start, and what the playground loaded (play@course only).
 """
@@ -13,6 +14,7 @@ import uuid
 from celery.worker.control import inspect_command
 
 from . import settings
+from .exclusive import exclusive
 from .i18n import register, say
 from .preflight import SetupError
 
@@ -71,17 +73,20 @@ def reload_worker(role="play", timeout=RELOAD_TIMEOUT, app=None):
     app = app or _app()
     worker = settings.worker_roles()[role]
     url = settings.redacted(app.conf.broker_write_url)
-    before = worker_info(worker.node, app)
-    if before is None:
+    if worker_info(worker.node, app) is None:
         raise SetupError(say("reload_down", node=worker.node, url=url))
-    app.control.shutdown(destination=[worker.node])
-    deadline = time.monotonic() + timeout
-    while True:
-        info = worker_info(worker.node, app, timeout=0.5)
-        if info is not None and info["boot"] != before["boot"]:
-            break
-        if time.monotonic() > deadline:
-            raise SetupError(say("reload_timeout", node=worker.node, seconds=timeout, role=role))
+    with exclusive(role):  # no other notebook's task is cut off or sent meanwhile; reentrant
+        before = worker_info(worker.node, app)
+        if before is None:
+            raise SetupError(say("reload_down", node=worker.node, url=url))
+        app.control.shutdown(destination=[worker.node])
+        deadline = time.monotonic() + timeout
+        while True:
+            info = worker_info(worker.node, app, timeout=0.5)
+            if info is not None and info["boot"] != before["boot"]:
+                break
+            if time.monotonic() > deadline:
+                raise SetupError(say("reload_timeout", node=worker.node, seconds=timeout, role=role))
     lines = [say("reload_ok", node=worker.node)]
     for module, tasks in sorted(info.get("modules", {}).items()):
         lines.append(say("reload_module", module=module, tasks=", ".join(tasks) or say("reload_no_tasks")))

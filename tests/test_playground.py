@@ -18,6 +18,7 @@ def folder(tmp_path, monkeypatch):
     monkeypatch.setattr(sys, "path", list(sys.path))
     monkeypatch.setattr(sys, "dont_write_bytecode", sys.dont_write_bytecode)
     yield tmp_path
+    playground.release()  # the magic held play@course for this process; later notebooks of this run need it
     for name in [m for m in sys.modules if m.startswith("pg_test_")]:
         del sys.modules[name]
 
@@ -81,3 +82,31 @@ def test_the_journal_records_a_retried_attempt_as_retry_with_its_cause():
     entries = [e for e in journal.entries() if e["id"] == result.id]
     assert [e["state"] for e in entries] == ["RETRY", "SUCCESS"]
     assert entries[0]["result"] == "ConnectionError('service unavailable (call 1)')"
+
+
+def test_the_playground_is_one_notebooks_until_its_kernel_is_killed():
+    """%%playground holds play@course for its notebook (lesson 10's twins must not rewrite and restart it under
+    each other): another process waits meanwhile; once the holder is killed, as nbval and Jupyter stop a
+    kernel, the next one takes play@course at once, not only when the hold's key expires."""
+    import subprocess
+    from pathlib import Path
+
+    from course_tasks import exclusive
+    from course_tasks.exclusive import KEY_PREFIX, TTL_MS
+
+    code = ("from course_tasks import playground; playground.hold(); print('held', flush=True); "
+            "import time; time.sleep(60)")
+    holder = subprocess.Popen([sys.executable, "-c", code], cwd=Path(__file__).parents[1],
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        node = settings.worker_roles()["play"].node
+        assert app.backend.client.exists(KEY_PREFIX + node)
+    finally:
+        holder.kill()
+        holder.wait(timeout=10)
+        holder.stdout.close()
+    started = time.monotonic()
+    with exclusive("play"):
+        pass
+    assert time.monotonic() - started < TTL_MS / 1000 / 2
