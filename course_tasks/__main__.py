@@ -2,7 +2,8 @@
 
     up [--flower] [--no-jupyter]   broker (embedded Redis if none answers) + workers + JupyterLab
     worker ROLE                    one worker: main, priority or rabbitmq
-    jupyter | flower               one service, as docker-compose.yml runs it
+    jupyter | flower               one service, as docker-compose.yml runs it (JupyterLab on my-notebooks/)
+    reset LESSON [--lang en|ru]    start a lesson over: a fresh copy in my-notebooks/ (yours kept aside)
     check                          is the broker there, are the workers answering? (5 s at most)
     test [PYTEST ARGS]             unit tests + strict nbval of every lesson against live workers
     refresh [NOTEBOOK ...]         re-execute lessons with papermill and store their new outputs
@@ -11,6 +12,7 @@ import argparse
 import os
 import signal
 import sys
+from pathlib import Path
 
 from . import settings
 from .services import ROOT
@@ -22,14 +24,37 @@ def cmd_worker(args):
     os.execv(sys.executable, [sys.executable, "-m", "celery", *role.argv()])
 
 
-def cmd_jupyter(args):
+def jupyter_argv(lang=None):
+    """``jupyter lab`` as the course runs it: on the learner's copies (my-notebooks/), opening on lesson 00 in
+    their language, no browser of its own, no news pop-up, no update check (it would fetch from the Internet)."""
+    from . import copies
+    from .i18n import language
+
     ip = os.environ.get("COURSE_JUPYTER_IP", "127.0.0.1")
     argv = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.ip={ip}",
             f"--ServerApp.port={os.environ.get('COURSE_JUPYTER_PORT', '8888')}",
-            f"--ServerApp.root_dir={ROOT / 'notebooks'}"]
+            f"--ServerApp.root_dir={copies.COPIES}", "--no-browser",
+            f"--LabApp.default_url=/lab/tree/{copies.first_lesson(lang or language())}",
+            "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+            f"--LabApp.app_settings_dir={Path(__file__).with_name('lab_settings')}",  # overrides.json: no news pop-up
+            f"--LabApp.workspaces_dir={ROOT / '.course' / 'workspaces'}"]  # the course's open tabs, not other labs'
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         argv.append("--allow-root")  # containers run as root; the token still guards the server
-    os.execv(sys.executable, argv)
+    return argv
+
+
+def cmd_jupyter(args):
+    from . import copies
+
+    copies.ensure()  # lessons added by a course update get a copy; existing copies are left as they are
+    argv = jupyter_argv()
+    os.execv(argv[0], argv)
+
+
+def cmd_reset(args):
+    from . import copies
+
+    return copies.reset(args.lesson, [args.lang] if args.lang else copies.LANGUAGES)
 
 
 def cmd_flower(args):
@@ -79,7 +104,12 @@ def main(argv=None):
     p = sub.add_parser("worker", help="run one worker of the course")
     p.add_argument("role", choices=sorted(settings.worker_roles()))
     p.set_defaults(func=cmd_worker)
-    sub.add_parser("jupyter", help="run JupyterLab on notebooks/").set_defaults(func=cmd_jupyter)
+    sub.add_parser("jupyter", help="run JupyterLab on your copies of the lessons (my-notebooks/)").set_defaults(
+        func=cmd_jupyter)
+    p = sub.add_parser("reset", help="start a lesson over: a fresh copy of it in my-notebooks/ (yours kept aside)")
+    p.add_argument("lesson", help="the lesson's number, e.g. 04")
+    p.add_argument("--lang", choices=["en", "ru"], help="only this language's copy (default: both)")
+    p.set_defaults(func=cmd_reset)
     sub.add_parser("flower", help="run Flower").set_defaults(func=cmd_flower)
     p = sub.add_parser("check", help="check the broker and the workers")
     p.add_argument("roles", nargs="*", default=["main", "priority"])

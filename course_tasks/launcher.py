@@ -1,28 +1,67 @@
 """``python3 course.py up``: a broker, the workers and JupyterLab for a learner, all stopped on Ctrl-C.
 
 One setup per machine and broker (:class:`~course_tasks.setup_lock.SetupLock`): a second ``up`` for the
-same broker says what already runs and where, and starts nothing. While it runs, the Stack's supervisor
-starts again whatever stops (a killed worker, the embedded Redis, Flower) and says so here.
+same broker says what already runs and where, and starts nothing (but JupyterLab, when the setup was started
+by a notebook's kernel, which runs none). While it runs, the Stack's supervisor starts again whatever stops
+(a killed worker, the embedded Redis, Flower) and says so here.
+
+The terminal shows only the course's block: the broker, the workers, where the learner's lessons are and the one
+address to open (lesson 00 in the learner's language, with a token made here); JupyterLab's own log goes to
+.course/logs/jupyter.log.
 """
 import os
+import secrets
 import signal
 import sys
 import time
 from pathlib import Path
 
-from . import run_state, settings
-from .i18n import say
+from . import copies, run_state, settings
+from .autostart import holder_name
+from .i18n import language, register, say
 from .services import LOOPBACK, ROOT, LaunchError, Stack, amqp_answers, describe
 from .setup_lock import SetupLock
 
 ATTACH_WAIT = 60.0  # how long a second `up` waits for a first one that is still starting
-JUPYTER_URL_WAIT = 30.0  # how long JupyterLab may take to write its address before the setup counts as running
+JUPYTER_URL_WAIT = 60.0  # how long JupyterLab may take to listen (its first start on a busy machine is slow)
+
+register({
+    "up_open": {
+        "en": "JupyterLab is running (its log: {log}). Open this address in your browser:\n\n    {url}\n\n{stop}",
+        "ru": "JupyterLab работает (его лог: {log}). Откройте в браузере этот адрес:\n\n    {url}\n\n{stop}",
+    },
+    "up_stop_all": {"en": "Ctrl-C stops everything.", "ru": "Ctrl-C останавливает всё."},
+    "up_stop_jupyter": {"en": "Ctrl-C stops JupyterLab.", "ru": "Ctrl-C останавливает JupyterLab."},
+    "up_jupyter_failed": {
+        "en": "JupyterLab did not start: {error} (its log: {log})",
+        "ru": "JupyterLab не запустился: {error} (его лог: {log})",
+    },
+    "up_attached_by": {
+        "en": "The course is already running for the broker {url}: {who} started it {ago} s ago.\n{what}\n{how}",
+        "ru": "Курс уже запущен для брокера {url}: его запустил {who} {ago} с назад.\n{what}\n{how}",
+    },
+    "up_attached_up": {
+        "en": "Nothing to start here; use that setup. Stop it with Ctrl-C in its terminal.",
+        "ru": "Здесь запускать нечего, пользуйтесь этим запуском. Остановить его: Ctrl-C в его терминале.",
+    },
+    "up_attached_kernel": {
+        "en": "It stops when that kernel stops. Only JupyterLab is started here.",
+        "ru": "Он остановится вместе с этим ядром. Здесь запускается только JupyterLab.",
+    },
+    "up_attached_kernel_nothing": {
+        "en": "It stops when that kernel stops. Nothing to start here.",
+        "ru": "Он остановится вместе с этим ядром. Здесь запускать нечего.",
+    },
+})
 
 
 def up(flower=False, jupyter=True):
     lock = SetupLock(os.environ.get("CELERY_BROKER_URL") or settings.DEFAULT_REDIS_URL)
     while not lock.acquire():
-        if _attached(lock, flower):
+        attached = _attached(lock, flower, jupyter)
+        if attached == "kernel" and jupyter:  # a notebook's kernel runs broker and workers, but no JupyterLab
+            return _run(None, flower=False, jupyter=True)
+        if attached:
             return 0
     try:
         return _run(lock, flower, jupyter)
@@ -31,15 +70,11 @@ def up(flower=False, jupyter=True):
 
 
 def _run(lock, flower, jupyter):
+    """Start the setup (with ``lock``; without one, JupyterLab only) and wait for Ctrl-C."""
     stack, code = Stack(ROOT / ".course" / "logs"), 0
     try:
-        service = _start(stack, lock, flower, jupyter)
-        started = time.monotonic()
+        service = _start(stack, lock, flower, jupyter) if lock else _start_jupyter(stack, None)
         while service is None or service.alive():
-            if service is not None and lock.info.get("state") != "running":
-                url = _jupyter_url(service)
-                if url or time.monotonic() - started > JUPYTER_URL_WAIT:
-                    lock.publish(state="running", jupyter=url)
             time.sleep(0.2)
     except KeyboardInterrupt:  # Ctrl-C, while starting or while running: stop what was started
         pass
@@ -87,24 +122,44 @@ def _start(stack, lock, flower, jupyter):
         lock.publish(state="running", jupyter=False)
         print(say("up_running"))
         return None
-    service = stack.start_jupyter()
-    print(say("up_jupyter"))
+    return _start_jupyter(stack, lock)
+
+
+def _start_jupyter(stack, lock):
+    """JupyterLab with a token made here; once it listens, the course's last lines: where the learner's lessons
+    are and the one address to open. Returns its Service."""
+    made = copies.ensure()
+    token = secrets.token_hex(24)
+    service = stack.start_jupyter(token)
+    deadline = time.monotonic() + JUPYTER_URL_WAIT
+    while (url := _jupyter_url(service, token)) is None:
+        if not service.alive() or time.monotonic() > deadline:
+            lines = service.log_since().strip().splitlines()
+            error = lines[-1] if lines else f"no answer within {JUPYTER_URL_WAIT:g} s"
+            raise LaunchError(say("up_jupyter_failed", error=error, log=service.log_path))
+        time.sleep(0.1)
+    if lock is not None:
+        lock.publish(state="running", jupyter=url)
+    print(copies.summary(made))
+    print(say("up_open", log=service.log_path.relative_to(ROOT), url=url,
+              stop=say("up_stop_all" if lock is not None else "up_stop_jupyter")))
     return service
 
 
-def _jupyter_url(service):
-    """The address with the token, from the file JupyterLab writes when it listens (jpserver-<pid>.json)."""
+def _jupyter_url(service, token):
+    """The address of lesson 00 in the learner's language, with the token, once JupyterLab listens (it writes
+    jpserver-<pid>.json then; the port is the one it took)."""
     from jupyter_core.paths import jupyter_runtime_dir
 
     info = run_state.read_json(Path(jupyter_runtime_dir()) / f"jpserver-{service.proc.pid}.json")
     if not info or not info.get("url"):
         return None
-    return f"{info['url'].rstrip('/')}/lab?token={info.get('token', '')}"
+    return f"{info['url'].rstrip('/')}/lab/tree/{copies.first_lesson(language())}?token={token}"
 
 
-def _attached(lock, flower) -> bool:
-    """Another `up` holds the setup of this broker: say what runs there (once it runs) and return True.
-    False if that `up` went away meanwhile (then this one tries to take the lock)."""
+def _attached(lock, flower, jupyter=True):
+    """Another `up` or a notebook's kernel holds the setup of this broker: say what runs there (once it runs) and
+    return "up" or "kernel". None if that holder went away meanwhile (then this one tries to take the lock)."""
     deadline, said = time.monotonic() + ATTACH_WAIT, False
     while True:
         info = lock.holder()
@@ -112,17 +167,17 @@ def _attached(lock, flower) -> bool:
             time.sleep(0.1)
             info = lock.holder()
             if not info or not run_state.process_alive(info.get("pid")):
-                return False
+                return None
         if info.get("state") == "running" or time.monotonic() > deadline:
-            print(_what_runs(lock, info, flower))
-            return True
+            print(_what_runs(lock, info, flower, jupyter))
+            return "kernel" if "kernel" in info else "up"
         if not said:
-            print(say("up_attach_wait", pid=info["pid"], url=info.get("broker") or settings.redacted(lock.url)))
+            print(say("auto_waiting", who=holder_name(info), url=info.get("broker") or settings.redacted(lock.url)))
             said = True
         time.sleep(0.2)
 
 
-def _what_runs(lock, info, flower):
+def _what_runs(lock, info, flower, jupyter=True):
     lines = []
     if info.get("broker"):
         lines.append(say("up_what_broker", url=info["broker"]))
@@ -130,11 +185,13 @@ def _what_runs(lock, info, flower):
         lines.append(say("up_what_workers", nodes=", ".join(info["workers"])))
     if info.get("jupyter"):
         lines.append(say("up_what_jupyter", url=info["jupyter"]))
-    elif info.get("jupyter") is False:
+    elif info.get("jupyter") is False and "kernel" not in info:
         lines.append(say("up_what_no_jupyter"))
     if info.get("flower"):
         lines.append(say("up_what_flower", url=info["flower"]))
     elif flower:
         lines.append(say("up_no_flower"))
-    return say("up_attached", url=info.get("broker") or settings.redacted(lock.url), pid=info["pid"],
-               ago=round(time.time() - info.get("started_at", time.time())), what="\n".join(lines))
+    how = ("up_attached_up" if "kernel" not in info else
+           "up_attached_kernel" if jupyter else "up_attached_kernel_nothing")
+    return say("up_attached_by", url=info.get("broker") or settings.redacted(lock.url), who=holder_name(info),
+               ago=round(time.time() - info.get("started_at", time.time())), what="\n".join(lines), how=say(how))

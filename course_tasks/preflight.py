@@ -225,7 +225,6 @@ def check_setup(app=None, roles=("main",), quiet=False):
     Without ``app``, each worker is looked for through its own app (the RabbitMQ worker through RabbitMQ).
     A Celery worker of another app on the same Redis gets a warning line (it may take the course's tasks).
     """
-    __import__(f"{__package__}.autostart", fromlist=["_"]).ensure_setup(roles)  # in a kernel: start what is missing
     lines = []
     for role_app, group in _apps_of(roles) if app is None else [(app, list(roles))]:
         lines += [check_broker(role_app), check_backend(role_app), *check_workers(role_app, group),
@@ -249,3 +248,6 @@ def one_line(exc):
     """The first line of what ``exc`` says (at most 160 characters), or its class name if it says nothing."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     return text[:160]
+
+
+__import__(f"{__package__}.autostart", fromlist=["_"]).ensure_setup()  # in a kernel, no broker: start the setup

@@ -289,9 +289,14 @@ class Stack:
             return self.env.get("COURSE_RABBITMQ_URL") or settings.DEFAULT_RABBITMQ_URL
         return self.env["CELERY_BROKER_URL"]
 
-    def start_jupyter(self):
-        """JupyterLab on notebooks/, printing its own address with the token to this terminal."""
-        return self._start(Service("jupyter", course_command("jupyter"), self.env, None, label="JupyterLab"))
+    def start_jupyter(self, token=None):
+        """JupyterLab on the learner's copies of the lessons (``python -m course_tasks jupyter``), its own log in
+        jupyter.log (readable by this user only: it shows the token); ``token`` is the one it will require."""
+        log = self.log_dir / "jupyter.log"
+        os.close(os.open(log, os.O_WRONLY | os.O_CREAT, 0o600))
+        os.chmod(log, 0o600)
+        env = dict(self.env, JUPYTER_TOKEN=token) if token else self.env  # not on the command line: ps shows that
+        return self._start(Service("jupyter", course_command("jupyter"), env, log, label="JupyterLab"))
 
     def start_flower(self, timeout: float = 30.0):
         """Flower, announced only once it answers on its port; None (and the reason said) if it cannot."""

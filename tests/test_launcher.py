@@ -35,7 +35,7 @@ class Launcher:
     def __init__(self, broker, *args, **env):
         self.broker = broker
         env = dict(os.environ, CELERY_BROKER_URL=broker, CELERY_RESULT_BACKEND=broker, COURSE_LANG="en",
-                   COURSE_RABBITMQ_URL=f"amqp://guest:guest@127.0.0.1:{free_port()}//", **env)
+                   COURSE_RABBITMQ_URL=f"amqp://guest:guest@127.0.0.1:{free_port()}//") | env
         self.proc = subprocess.Popen([sys.executable, "-m", "course_tasks", "up", *args], cwd=ROOT, env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
         self.output = []
@@ -142,10 +142,15 @@ def test_killing_the_launcher_takes_everything_it_started_along(launch):
     assert processes_with(launcher.broker) == []
 
 
-def test_jupyterlab_keeps_its_token_and_stops_on_ctrl_c(launch):
+def test_jupyterlab_opens_on_lesson_00_with_its_token_and_stops_on_ctrl_c(launch):
+    """The terminal shows the course's block only, with one address: lesson 00 of the learner's language in
+    their copies (my-notebooks/), with the token; Jupyter's own log goes to .course/logs/jupyter.log."""
     port, jupyter_port = free_port(), free_port()
-    launcher = launch(f"redis://127.0.0.1:{port}/0", COURSE_JUPYTER_PORT=str(jupyter_port))
-    token = launcher.wait_for(rf"http://127\.0\.0\.1:{jupyter_port}/lab\?token=(\w+)").group(1)
+    launcher = launch(f"redis://127.0.0.1:{port}/0", COURSE_JUPYTER_PORT=str(jupyter_port), COURSE_LANG="ru")
+    first = sorted(p.name for p in (ROOT / "notebooks" / "ru").glob("*.ipynb"))[0]
+    token = launcher.wait_for(rf"^    http://127\.0\.0\.1:{jupyter_port}/lab/tree/ru/{re.escape(first)}\?token=(\w+)$").group(1)
+    launcher.wait_for(r"Ctrl-C останавливает всё")
+    assert (ROOT / "my-notebooks" / "ru" / first).exists()
     api = f"http://127.0.0.1:{jupyter_port}/api/contents/en"
     deadline = time.monotonic() + 10  # the address is printed a moment before the socket accepts
     while True:
@@ -161,6 +166,11 @@ def test_jupyterlab_keeps_its_token_and_stops_on_ctrl_c(launch):
     with urllib.request.urlopen(f"{api}?token={token}", timeout=10) as reply:
         assert b"00_broker_worker_backend.ipynb" in reply.read()
     assert launcher.ctrl_c() == 0
+    said = "".join(launcher.output)
+    assert said.count("http://") == 1 and said.count("token=") == 1, said  # the one address, once
+    for jupyters_own in ("ServerApp", "No web browser", "Control-C", "jupyter_lsp"):
+        assert jupyters_own not in said, said
+    assert "JupyterLab" in re.search(r"Остановлено за [\d,]+ с: (.*)\.$", said, re.M).group(1)
     assert not port_in_use("127.0.0.1", jupyter_port) and not port_in_use("127.0.0.1", port)
     assert processes_with(launcher.broker) == []
 
@@ -207,3 +217,63 @@ def test_a_silent_broker_port_is_refused_within_5_s(launch):
         assert time.monotonic() - started < 5
     assert launcher.proc.returncode == 1
     assert f"Port {port} of CELERY_BROKER_URL=redis://127.0.0.1:{port}/0 is taken by a program" in launcher.rest()
+
+
+def test_copies_are_made_once_and_a_lesson_is_started_over(tmp_path, monkeypatch, capsys):
+    """Every start copies the lessons that have no copy yet; a learner's copy is never overwritten, except by
+    `reset`, which keeps it aside."""
+    from course_tasks import copies
+
+    lessons, mine = tmp_path / "notebooks", tmp_path / "my-notebooks"
+    for lang in ("en", "ru"):
+        (lessons / lang).mkdir(parents=True)
+        (lessons / lang / "00_first.ipynb").write_text("lesson 00")
+    monkeypatch.setattr(copies, "ROOT", tmp_path)
+    monkeypatch.setattr(copies, "LESSONS", lessons)
+    monkeypatch.setattr(copies, "COPIES", mine)
+    monkeypatch.setattr(copies, "REPLACED", mine / ".replaced")
+    assert sorted(p.relative_to(mine).as_posix() for p in copies.ensure()) == ["en/00_first.ipynb", "ru/00_first.ipynb"]
+    (mine / "en" / "00_first.ipynb").write_text("my answers")
+    (lessons / "en" / "01_new.ipynb").write_text("lesson 01, from a course update")
+    assert [p.relative_to(mine).as_posix() for p in copies.ensure()] == ["en/01_new.ipynb"]
+    assert (mine / "en" / "00_first.ipynb").read_text() == "my answers"
+    assert copies.first_lesson("en") == "en/00_first.ipynb"
+    monkeypatch.setenv("COURSE_LANG", "en")
+    assert copies.reset("00", ["en"]) == 0
+    assert (mine / "en" / "00_first.ipynb").read_text() == "lesson 00"
+    [kept] = (mine / ".replaced" / "en").glob("00_first.*.ipynb")
+    assert kept.read_text() == "my answers"
+    assert "copied anew from notebooks/en/00_first.ipynb" in capsys.readouterr().out
+    assert copies.reset("07", ["en"]) == 1
+    assert "No lesson '07' in notebooks/en/" in capsys.readouterr().out
+
+
+def test_up_while_a_notebooks_kernel_runs_the_setup_starts_only_jupyterlab(launch):
+    """A kernel that started the setup itself (course_tasks.autostart) holds it; `up` says so, uses it and starts
+    JupyterLab alone; Ctrl-C stops only that. The kernel's setup goes when the kernel does."""
+    from jupyter_client.manager import start_new_kernel
+
+    port = free_port()
+    broker = f"redis://127.0.0.1:{port}/0"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CELERY_", "COURSE_"))}
+    env.update(CELERY_BROKER_URL=broker, CELERY_RESULT_BACKEND=broker, PYTHONPATH=str(ROOT), COURSE_LANG="en",
+               COURSE_RABBITMQ_URL=f"amqp://guest:guest@127.0.0.1:{free_port()}//")
+    km, kc = start_new_kernel(kernel_name="python3", env=env, cwd=str(ROOT / "notebooks" / "en"))
+    try:
+        reply = kc.execute_interactive("import course_tasks", timeout=120)
+        assert reply["content"]["status"] == "ok" and redis_answers(broker)
+        launcher = launch(broker, COURSE_JUPYTER_PORT=str(free_port()))
+        launcher.wait_for(rf"already running for the broker {re.escape(broker)}: the kernel of a notebook "
+                          rf"\(pid {km.provisioner.pid}\)")
+        launcher.wait_for(r"Only JupyterLab is started here")
+        launcher.wait_for(r"Ctrl-C stops JupyterLab\.")
+        assert launcher.ctrl_c() == 0
+        assert re.search(r"Stopped in [\d.]+ s: JupyterLab\.$", launcher.rest(), re.M)
+        assert redis_answers(broker)  # the kernel's setup is the kernel's
+    finally:
+        kc.stop_channels()
+        km.shutdown_kernel()
+    deadline = time.monotonic() + 20
+    while processes_with(broker) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert processes_with(broker) == [] and not port_in_use("127.0.0.1", port)
