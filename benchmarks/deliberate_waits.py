@@ -1,0 +1,150 @@
+"""What every lesson waits on purpose, in seconds: the floor of the benchmark (benchmarks/floor.py).
+
+A deliberate wait is one a lesson needs to make its point: nap(1) tasks one after another, a countdown, a
+retry's backoff, a time limit, a visibility timeout, the BRPOP that priorities.paused() waits out on Redis, a
+worker restarted by reload_worker/kill_worker. Work that only takes as long as the machine needs (sending,
+a worker's reply, the celery command line starting) is not in here.
+
+WHEN A LESSON CHANGES, UPDATE ITS ENTRY: one (what, seconds) per waiting cell, the cell named in the comment
+(its index in the notebook's "cells" list, then its code). Every notebook in notebooks/en must have an entry,
+even an empty list (tests/test_benchmark_floor.py). The Russian twin has the same code, so each entry counts
+for both languages. Waits that overlap in one cell (tasks of one group on the four processes of
+worker@course) count once: the longest path through the cell.
+
+The exercise cells only print "replace ..." under nbval (their `answer = ...` is unanswered), but
+tests/test_exercises.py runs every stored solution live once (not once per language): EXERCISE_WAITS.
+"""
+
+# The course's own durations, as the modules define them (tests/test_benchmark_floor.py checks they still match).
+TP = 0.25  # course_tasks/tasks.py TP_SECONDS: tp1..tp4
+SQUARE = 0.25  # course_tasks/canvas_tasks.py SQUARE_SECONDS: square
+CALL = 0.2  # course_tasks/retrying.py CALL_SECONDS: one call of flaky_service
+RETRY = 0.5  # course_tasks/retrying.py RETRY_COUNTDOWN: fetch's self.retry(countdown=...)
+VISIBILITY = 3  # course_tasks/delivery.py VISIBILITY_TIMEOUT (restored within unacked_restore_interval 1 s more)
+SETUP_CHECK = 0.3  # course_tasks/preflight.py DUPLICATES_SECONDS: check_setup() waits this for a second reply
+TIMEOUT_HINT = 0.5  # course_tasks/backend.py ASK_WORKERS_SECONDS: after a get() timeout, which queues are consumed
+PAUSE_REDIS = 1.0 + 0.5  # priorities.paused() on Redis: kombu's brpop_timeout (1 s) + REDIS_MARGIN (0.5 s)
+KILL_AFTER = 0.5  # course_tasks/faults.py: kill_worker/kill_pool_process(after=0.5), seconds into the task's run
+# A worker restarted by the supervisor answers again after this long: the fastest "works again (N s after it
+# stopped)" in the supervisor.log of test runs on a quiet machine (2026-11-21: 0.6 s; 0.6-4.3 s under load).
+WORKER_RESTART = 0.6
+
+WAITS = {
+    "00_broker_worker_backend": [
+        ("check_setup()", SETUP_CHECK),  # cell 2
+        ("app.control.ping(timeout=1.0): no destination, so it waits the whole second", 1.0),  # cell 18
+    ],
+    "01_delay_and_apply_async": [
+        ("check_setup()", SETUP_CHECK),  # cell 2
+        ("tp1 (0.25 s), sent in cell 4, waited for in cell 5", TP),  # cells 4-5
+        ("6 rounds of tp1..tp4 on worker@course's 4 processes", 6 * TP),  # cell 7: 24 tasks
+        ("add.apply_async(countdown=1)", 1.0),  # cell 14
+    ],
+    "02_arguments_and_results": [
+        ("check_setup(roles=main, priority)", SETUP_CHECK),  # cell 2 (one app: one check)
+    ],
+    "03_async_result": [
+        ("check_setup()", SETUP_CHECK),  # cell 2
+        ("tp1 (0.25 s)", TP),  # cells 4-5
+        ("stuck.get(timeout=1) on queue 'nobody', then the hint asks the workers", 1.0 + TIMEOUT_HINT),  # cell 25
+    ],
+    "04_group": [
+        ("check_setup()", SETUP_CHECK),  # cell 2
+        ("group(tp1..tp4): one round", TP),  # cells 6-8
+        ("group of 4 nap(1)", 1.0),  # cell 18 as_a_group
+        ("loop of 4 nap(1), sent before the first wait", 1.0),  # cell 18 in_a_loop
+        ("4 nap(1) one by one", 4.0),  # cell 18 one_by_one
+    ],
+    "05_map_starmap_chunks": [
+        ("check_setup()", SETUP_CHECK),  # cell 2 (cell 20 times 500 add calls: work, not a wait)
+    ],
+    "06_chain": [
+        ("check_setup()", SETUP_CHECK),  # cell 2
+        ("chain(tp1, tp2, tp3, tp4): one after another", 4 * TP),  # cells 21-23
+    ],
+    "07_priorities_redis": [
+        ("check_setup(roles=main, priority)", SETUP_CHECK),  # cell 2
+        ("paused(): waits out the worker's BRPOP", PAUSE_REDIS),  # cell 5
+        ("paused(): waits out the worker's BRPOP", PAUSE_REDIS),  # cell 18
+        ("nap(1) holds prio@course", 1.0),  # cell 27
+    ],
+    "08_priorities_rabbitmq": [
+        ("check_setup(app, roles=rabbitmq)", SETUP_CHECK),  # cell 2 (paused() on RabbitMQ polls: no fixed wait)
+        ("nap(1) holds the RabbitMQ worker", 1.0),  # cell 22
+    ],
+    "09_inspecting_workers": [
+        ("check_setup(roles=main, priority)", SETUP_CHECK),  # cell 2
+        ("inspect(destination=[nobody@course], timeout=0.5).ping()", 0.5),  # cell 17
+        ("celery inspect ping --destination nobody@course: the CLI's 1 s timeout", 1.0),  # cell 19
+        ("nap(3), caught while it runs", 3.0),  # cell 21
+        ("nap.apply_async(countdown=2), seen in scheduled()", 2.0),  # cell 24
+    ],
+    "10_your_own_task": [
+        ("check_setup(roles=main, play): two apps, two checks", 2 * SETUP_CHECK),  # cell 2
+        ("reload_worker('play')", WORKER_RESTART),  # cell 10
+        ("reload_worker('play')", WORKER_RESTART),  # cell 23
+    ],
+    "11_retries": [
+        ("check_setup()", SETUP_CHECK),  # cell 2
+        ("flaky_service called 3 times in the notebook", 3 * CALL),  # cell 4
+        ("fetch(2): 3 calls, 2 retries", 3 * CALL + 2 * RETRY),  # cell 8
+        ("fetch(3): 4 calls, 3 retries", 4 * CALL + 3 * RETRY),  # cell 10
+        ("fetch(10) and fetch_without_exc(10) side by side: 4 calls, 3 retries", 4 * CALL + 3 * RETRY),  # cell 12
+        ("fetch_auto(3): 4 calls, backoff 1 + 2 + 2 s", 4 * CALL + 1 + 2 + 2),  # cell 15
+        ("fetch(10) with link_error: 4 calls, 3 retries", 4 * CALL + 3 * RETRY),  # cell 20
+    ],
+    "12_acks_and_delivery": [
+        ("check_setup(roles=delivery)", SETUP_CHECK),  # cell 2
+        ("nap_acked_early(1) killed 0.5 s in, worker restarted", KILL_AFTER + WORKER_RESTART),  # cell 7
+        ("nap_acked_late(1): visibility timeout, then the run again (the restart overlaps)", VISIBILITY + 1.0),  # cell 10
+        ("nap_acked_late(1): pool process killed 0.5 s in", KILL_AFTER),  # cell 14
+        ("nap_requeued(1): killed 0.5 s in, runs again", KILL_AFTER + 1.0),  # cell 17
+        ("nap_retried(1): killed 0.5 s in, retried 1 s later, runs again", KILL_AFTER + 1.0 + 1.0),  # cell 19
+        ("nap_acked_late(0.2, countdown=5): two runs on one process", 5.0 + 0.2 + 0.2),  # cell 21
+    ],
+    "13_time_limits_and_revoke": [
+        ("check_setup()", SETUP_CHECK),  # cell 2
+        ("report_soft_limited(3): soft_time_limit=1", 1.0),  # cell 6
+        ("report_hard_limited(3): time_limit=1", 1.0),  # cell 8
+        ("4 nap(1.5) fill worker@course (expires=0.5 passes meanwhile)", 1.5),  # cell 10 (cell 12 revokes at once)
+    ],
+    "14_chord_and_callbacks": [
+        ("check_setup()", SETUP_CHECK),  # cell 2
+        ("10 squares sent by the blocking task: 3 rounds on 4 processes", 3 * SQUARE),  # cells 5-7
+        ("chord of 10 squares: 3 rounds", 3 * SQUARE),  # cell 9
+        ("chord of square(2), divide(1, 0), square(3): one round", SQUARE),  # cell 13
+        ("group of 10 squares | xsum: 3 rounds", 3 * SQUARE),  # cell 19
+    ],
+}
+
+# The stored solutions, run once each by tests/test_exercises.py (the checker waits for what they send).
+EXERCISE_WAITS = {
+    "01.1": [("add.apply_async(countdown=0.5)", 0.5)],
+    "01.2": [("tp4 on course.priority", TP)],
+    "04.2": [("6 nap(0.5) on 4 processes: 2 rounds", 2 * 0.5)],
+    "06.2": [("tp1 | add.si(1, 1)", TP)],
+    "07.1": [("the checker's paused()", PAUSE_REDIS)],
+    "07.3": [("the solution's paused()", PAUSE_REDIS)],
+    "09.2": [("nap(1)", 1.0)],
+    "09.3": [("the checker's 6 nap(1) on 4 processes: 2 rounds", 2.0)],
+    "10.3": [("reload_worker('play')", WORKER_RESTART)],
+    "11.1": [("fetch(4): 4 calls, 3 retries", 4 * CALL + 3 * RETRY)],
+    "11.2": [("fetch(10) with link_error: 4 calls, 3 retries", 4 * CALL + 3 * RETRY)],
+    "12.1": [("nap_acked_early(1): pool process killed 0.5 s in", KILL_AFTER)],
+    "12.2": [("nap_acked_late(1): worker killed, visibility timeout, run again", VISIBILITY + 1.0)],
+    "12.3": [("nap_retried(1): killed 0.5 s in, retried 1 s later, killed 0.5 s in", KILL_AFTER + 1.0 + KILL_AFTER)],
+    "13.1": [("nap(5) with soft_time_limit=1", 1.0)],
+    "13.2": [("add(countdown=2, expires=1): revoked at its ETA", 2.0)],
+    "14.1": [("chord of 20 squares: 5 rounds on 4 processes", 5 * SQUARE)],
+    "14.3": [("the checker's chord of nap(0.6), nap(0.2), nap(0.4)", 0.6)],
+}
+
+
+def lesson_seconds(lesson):
+    """The deliberate waits of one lesson (a notebook's name without .ipynb), in seconds."""
+    return sum(seconds for _, seconds in WAITS[lesson])
+
+
+def exercise_seconds():
+    """The deliberate waits of every stored solution, run once, in seconds."""
+    return sum(seconds for waits in EXERCISE_WAITS.values() for _, seconds in waits)
