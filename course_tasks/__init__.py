@@ -2,7 +2,7 @@
 
 Every notebook starts with ``from course_tasks import ...``: the worker knows exactly these tasks.
 """
-from . import tracebacks
+from .machinery import tracebacks
 from .celery import app
 from .exclusive import exclusive
 from .i18n import say

@@ -15,8 +15,8 @@ import sys
 from pathlib import Path
 
 from . import settings
-from .services import ROOT
-from .url_check import startup_problem
+from .machinery.services import ROOT
+from .machinery.url_check import startup_problem
 
 
 def cmd_worker(args):
@@ -27,7 +27,7 @@ def cmd_worker(args):
 def jupyter_argv(lang=None):
     """``jupyter lab`` as the course runs it: on the learner's copies (my-notebooks/), opening on lesson 00 in
     their language, no browser of its own, no news pop-up, no update check (it would fetch from the Internet)."""
-    from . import copies
+    from .machinery import copies
     from .i18n import language
 
     ip = os.environ.get("COURSE_JUPYTER_IP", "127.0.0.1")
@@ -36,7 +36,7 @@ def jupyter_argv(lang=None):
             f"--ServerApp.root_dir={copies.COPIES}", "--no-browser",
             f"--LabApp.default_url=/lab/tree/{copies.first_lesson(lang or language())}",
             "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-            f"--LabApp.app_settings_dir={Path(__file__).with_name('lab_settings')}",  # overrides.json: no news pop-up
+            f"--LabApp.app_settings_dir={Path(__file__).parent / 'machinery' / 'lab_settings'}",  # overrides.json: no news pop-up
             f"--LabApp.workspaces_dir={ROOT / '.course' / 'workspaces'}"]  # the course's open tabs, not other labs'
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         argv.append("--allow-root")  # containers run as root; the token still guards the server
@@ -44,7 +44,7 @@ def jupyter_argv(lang=None):
 
 
 def cmd_jupyter(args):
-    from . import copies
+    from .machinery import copies
 
     copies.ensure()  # lessons added by a course update get a copy; existing copies are left as they are
     argv = jupyter_argv()
@@ -52,7 +52,7 @@ def cmd_jupyter(args):
 
 
 def cmd_reset(args):
-    from . import copies
+    from .machinery import copies
 
     return copies.reset(args.lesson, [args.lang] if args.lang else copies.LANGUAGES)
 
@@ -76,7 +76,7 @@ def cmd_check(args):
 
 
 def cmd_up(args):
-    from .launcher import up
+    from .machinery.launcher import up
 
     return up(flower=args.flower, jupyter=not args.no_jupyter)
 
@@ -88,7 +88,7 @@ def cmd_test(args):
 
 
 def cmd_refresh(args):
-    from .refresh import refresh
+    from .machinery.refresh import refresh
 
     return refresh(args.notebooks)
 

@@ -77,10 +77,10 @@ def configure(app: Celery, config=lambda: course_config(settings.broker_url())) 
     """Give ``app`` the settings ``config()`` returns, read when the app is first used, not at import:
     a test run imports this package first and chooses its own broker after."""
     app.add_defaults(config)
-    # A redis:// result backend is the course's (backend.py): Celery's, with messages a learner can act on.
-    app.loader.override_backends = {scheme: "course_tasks.backend:CourseRedisBackend" for scheme in ("redis", "rediss")}
+    # A redis:// result backend is the course's (machinery/backend.py): Celery's, with messages a learner can act on.
+    app.loader.override_backends = {scheme: "course_tasks.machinery.backend:CourseRedisBackend" for scheme in ("redis", "rediss")}
     # A send to a broker that does not answer says where and what to do (publish.py), not a bare OperationalError.
-    app.amqp_cls = "course_tasks.publish:CourseAMQP"
+    app.amqp_cls = "course_tasks.machinery.publish:CourseAMQP"
     return app
 
 

@@ -27,7 +27,7 @@ from celery import signals
 
 from . import settings
 from .i18n import say
-from .notice import Notice as _Notice  # the waiting line, left out of compared outputs
+from .machinery.notice import Notice as _Notice  # the waiting line, left out of compared outputs
 from .preflight import SetupError
 
 KEY_PREFIX = "course:hold:"

@@ -110,7 +110,7 @@ MESSAGES = {
         "en": "Ready.",
         "ru": "Всё готово.",
     },
-    # Faults on the client side (preflight.py, backend.py, exercises.verdict): the URL and the fix, never a hang
+    # Faults on the client side (preflight.py, machinery/backend.py, exercises.verdict): the URL and the fix, never a hang
     "no_reply": {
         "en": "it accepts connections but gives no Redis answer within {timeout:g} s: a stuck Redis, or not a Redis",
         "ru": "соединение принимается, но ответа Redis нет за {timeout:g} с: Redis завис или это вообще не Redis",
@@ -167,7 +167,7 @@ MESSAGES = {
         "en": "There is no exercise {id!r}. The exercises are: {ids}.",
         "ru": "Упражнения {id!r} нет. Есть такие: {ids}.",
     },
-    # The live setup (services.py, supervisor.py, launcher.py, url_check.py): supervision, one setup per broker
+    # The live setup (machinery/: services.py, supervisor.py, launcher.py, url_check.py): supervision, one setup per broker
     "service_worker": {"en": "worker {name}", "ru": "воркер {name}"},
     "service_redis": {"en": "the embedded Redis ({name})", "ru": "встроенный Redis ({name})"},
     "service_other": {"en": "{name}", "ru": "{name}"},

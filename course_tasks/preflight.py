@@ -23,16 +23,12 @@ def _is_redis(url):
 
 def supervision_note(broker_url, lang=None):
     """What the course's supervisor saw lately on ``broker_url`` (a service restarting, ...), or None."""
-    import importlib
+    try:
+        from .machinery.run_state import supervision_note as note
 
-    for module in ("run_state", "services"):
-        try:
-            note = getattr(importlib.import_module(f"{__package__}.{module}"), "supervision_note", None)
-            if note is not None:
-                return note(broker_url, lang or language())
-        except Exception:  # a note is extra information; its failure must not replace the message it adds to
-            continue
-    return None
+        return note(broker_url, lang or language())
+    except Exception:  # a note is extra information; its failure must not replace the message it adds to
+        return None
 
 
 def setup_error(message, raw_url, cls=SetupError, **values):
@@ -71,7 +67,7 @@ def check_broker(app, timeout=2.0):
 
 def check_broker_at(url, timeout=2.0):
     """Check a broker by URL alone (lesson 00 shows what a missing one looks like)."""
-    from .services import control_app
+    from .machinery.services import control_app
 
     return check_broker(control_app(url), timeout=timeout)
 
@@ -250,4 +246,4 @@ def one_line(exc):
     return text[:160]
 
 
-__import__(f"{__package__}.autostart", fromlist=["_"]).ensure_setup()  # in a kernel, no broker: start the setup
+__import__(f"{__package__}.machinery.autostart", fromlist=["_"]).ensure_setup()  # in a kernel, no broker: start the setup

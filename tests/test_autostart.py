@@ -12,7 +12,7 @@ import time
 import nbformat
 import pytest
 
-from course_tasks.services import ROOT, free_port, port_in_use
+from course_tasks.machinery.services import ROOT, free_port, port_in_use
 from lessons import NOTEBOOKS
 from test_launcher import processes_with
 from test_side_by_side import comparable

@@ -55,7 +55,7 @@ def _constant(module, name):
     ("retrying", "RETRY_COUNTDOWN", "RETRY"),
     ("delivery", "VISIBILITY_TIMEOUT", "VISIBILITY"),
     ("preflight", "DUPLICATES_SECONDS", "SETUP_CHECK"),
-    ("backend", "ASK_WORKERS_SECONDS", "TIMEOUT_HINT"),
+    ("machinery/backend", "ASK_WORKERS_SECONDS", "TIMEOUT_HINT"),
 ])
 def test_the_waits_use_the_course_s_durations(module, name, ours):
     assert getattr(deliberate_waits, ours) == _constant(module, name), \

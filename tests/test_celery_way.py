@@ -11,7 +11,7 @@ import textwrap
 from pathlib import Path
 
 from course_tasks import app, settings
-from course_tasks.services import ROOT, Service, Stack, free_port
+from course_tasks.machinery.services import ROOT, Service, Stack, free_port
 
 NODE = "notes@test"
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import jsonschema
 import yaml
 
-from course_tasks.services import course_command
+from course_tasks.machinery.services import course_command
 from course_tasks.settings import worker_roles
 
 ROOT = Path(__file__).resolve().parent.parent

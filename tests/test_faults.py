@@ -19,11 +19,11 @@ from celery import Celery
 from celery.exceptions import TimeoutError as CeleryTimeoutError
 
 from course_tasks import add, factorial_x, journal, nap
-from course_tasks.backend import ResultBackendDown, missing_consumer
+from course_tasks.machinery.backend import ResultBackendDown, missing_consumer
 from course_tasks.celery import configure, course_config
 from course_tasks.exercises import verdict
 from course_tasks.preflight import SetupError, check_setup, check_workers, stranger_lines
-from course_tasks.services import ROOT, Service, Stack, control_app, free_port
+from course_tasks.machinery.services import ROOT, Service, Stack, control_app, free_port
 from course_tasks.settings import worker_roles
 
 LIMIT = 5.0

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from course_tasks.services import ROOT, free_port, port_in_use, redis_answers
+from course_tasks.machinery.services import ROOT, free_port, port_in_use, redis_answers
 from course_tasks.settings import LOCAL_ROLES, worker_roles
 
 
@@ -222,7 +222,7 @@ def test_a_silent_broker_port_is_refused_within_5_s(launch):
 def test_copies_are_made_once_and_a_lesson_is_started_over(tmp_path, monkeypatch, capsys):
     """Every start copies the lessons that have no copy yet; a learner's copy is never overwritten, except by
     `reset`, which keeps it aside."""
-    from course_tasks import copies
+    from course_tasks.machinery import copies
 
     lessons, mine = tmp_path / "notebooks", tmp_path / "my-notebooks"
     for lang in ("en", "ru"):
@@ -249,7 +249,7 @@ def test_copies_are_made_once_and_a_lesson_is_started_over(tmp_path, monkeypatch
 
 
 def test_up_while_a_notebooks_kernel_runs_the_setup_starts_only_jupyterlab(launch):
-    """A kernel that started the setup itself (course_tasks.autostart) holds it; `up` says so, uses it and starts
+    """A kernel that started the setup itself (course_tasks.machinery.autostart) holds it; `up` says so, uses it and starts
     JupyterLab alone; Ctrl-C stops only that. The kernel's setup goes when the kernel does."""
     from jupyter_client.manager import start_new_kernel
 

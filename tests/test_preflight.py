@@ -7,7 +7,7 @@ import time
 import pytest
 
 from course_tasks.preflight import SetupError, check_broker_at, check_setup
-from course_tasks.services import ROOT, control_app, free_port
+from course_tasks.machinery.services import ROOT, control_app, free_port
 
 LIMIT = 5.0
 

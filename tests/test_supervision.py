@@ -13,11 +13,11 @@ from celery import Celery
 from test_launcher import launch, processes_with  # noqa: F401  (launch is a fixture)
 
 from course_tasks import app as course_app
-from course_tasks import run_state
+from course_tasks.machinery import run_state
 from course_tasks.celery import course_config
-from course_tasks.services import LaunchError, Stack, free_port, supervision_note
+from course_tasks.machinery.services import LaunchError, Stack, free_port, supervision_note
 from course_tasks.settings import LOCAL_ROLES, worker_roles
-from course_tasks.setup_lock import SetupLock
+from course_tasks.machinery.setup_lock import SetupLock
 
 RESTART_WITHIN = 1.5  # seconds: the contract is "started again within about 1 s"
 
@@ -51,6 +51,7 @@ def stack(tmp_path, monkeypatch):
         # Celery reads these before its settings: the client apps of the test must use this stack's Redis,
         # while the course's app of this test process keeps the test run's (configured here, before the change).
         course_app.conf.broker_write_url
+        course_app.backend  # made once per process: before the change too (exclusive's send hook uses it)
         monkeypatch.setenv("CELERY_BROKER_URL", stack.broker)
         monkeypatch.setenv("CELERY_RESULT_BACKEND", stack.broker)
         yield stack

@@ -9,7 +9,7 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from course_tasks.services import ROOT
+from course_tasks.machinery.services import ROOT
 
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 MACHINE_PATHS = ("/tmp", "/work", "/root", "/home", "/usr", "site-packages", ".venv", str(ROOT))
@@ -99,6 +99,6 @@ def test_a_failing_cell_still_fails_for_nbval_and_papermill(tmp_path):
 
 
 def test_nothing_is_installed_outside_ipython():
-    from course_tasks import tracebacks
+    from course_tasks.machinery import tracebacks
 
     assert tracebacks.install() is False  # pytest is no IPython shell

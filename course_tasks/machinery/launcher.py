@@ -1,6 +1,6 @@
 """``python3 course.py up``: a broker, the workers and JupyterLab for a learner, all stopped on Ctrl-C.
 
-One setup per machine and broker (:class:`~course_tasks.setup_lock.SetupLock`): a second ``up`` for the
+One setup per machine and broker (:class:`~course_tasks.machinery.setup_lock.SetupLock`): a second ``up`` for the
 same broker says what already runs and where, and starts nothing (but JupyterLab, when the setup was started
 by a notebook's kernel, which runs none). While it runs, the Stack's supervisor starts again whatever stops
 (a killed worker, the embedded Redis, Flower) and says so here.
@@ -16,9 +16,10 @@ import sys
 import time
 from pathlib import Path
 
-from . import copies, run_state, settings
+from .. import settings
+from . import copies, run_state
 from .autostart import holder_name
-from .i18n import language, register, say
+from ..i18n import language, register, say
 from .services import LOOPBACK, ROOT, LaunchError, Stack, amqp_answers, describe
 from .setup_lock import SetupLock
 

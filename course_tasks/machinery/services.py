@@ -15,11 +15,11 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-from . import settings
-from .i18n import say
+from .. import settings
+from ..i18n import say
 from .run_state import broker_key, supervision_note  # noqa: F401  (services.supervision_note: what the supervisor saw)
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 LOOPBACK = "127.0.0.1"
 
 
@@ -80,7 +80,7 @@ def control_app(broker: str):
     """A Celery app of the course's configuration on ``broker``, for pings and control commands."""
     from celery import Celery
 
-    from .celery import configure, course_config
+    from ..celery import configure, course_config
 
     return configure(Celery("course_control", set_as_current=False), lambda: course_config(broker))
 
@@ -188,7 +188,7 @@ class Stack:
     """What a session of the course needs, started together and stopped together (a context manager).
 
     Every service that has proved it works (:meth:`supervise`) is watched by a
-    :class:`~course_tasks.supervisor.Supervisor`: one that exits is started again with the same command line.
+    :class:`~course_tasks.machinery.supervisor.Supervisor`: one that exits is started again with the same command line.
     """
 
     def __init__(self, log_dir, env=None, say=print):

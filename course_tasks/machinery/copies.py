@@ -11,9 +11,9 @@ import shutil
 import time
 from pathlib import Path
 
-from .i18n import LANGUAGES, register, say
+from ..i18n import LANGUAGES, register, say
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parent.parent.parent
 LESSONS = ROOT / "notebooks"
 COPIES = ROOT / "my-notebooks"
 REPLACED = COPIES / ".replaced"

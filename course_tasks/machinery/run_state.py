@@ -1,7 +1,7 @@
 """What the running setup of a broker is doing, in small files under .course/run/ (readable with the broker down).
 
 One status file per broker (``<scheme>-<host>-<port>.status.json``), written by the supervisor of the
-:class:`~course_tasks.services.Stack` that serves it and removed when it stops. :func:`supervision_note`
+:class:`~course_tasks.machinery.services.Stack` that serves it and removed when it stops. :func:`supervision_note`
 turns it into one sentence for the learner: which service stopped, why, and whether it is back.
 """
 import json
@@ -10,9 +10,9 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .i18n import say
+from ..i18n import say
 
-RUN_DIR = Path(__file__).resolve().parent.parent / ".course" / "run"
+RUN_DIR = Path(__file__).resolve().parent.parent.parent / ".course" / "run"
 NOTE_WINDOW = 60.0  # seconds after a service is back during which a note still mentions it
 DEFAULT_PORTS = {"redis": 6379, "rediss": 6379, "amqp": 5672, "amqps": 5671, "pyamqp": 5672}
 
@@ -63,7 +63,7 @@ def supervision_note(broker_url: str = None, lang: str = None, now: float = None
 
     Only what the running supervisor recorded is said: no status file, or a supervisor that is gone, gives None.
     """
-    from . import settings
+    from .. import settings
 
     status = read_json(status_path(broker_url or settings.broker_url()))
     if not status or not process_alive(status.get("pid")):

@@ -9,7 +9,7 @@ and on a shared RabbitMQ its worker and queue have names of their own (removed a
 import os
 import uuid
 
-from . import settings
+from .. import settings
 from .services import Stack, amqp_answers, control_app, free_port
 
 REQUIRE_RABBITMQ = "COURSE_REQUIRE_RABBITMQ"

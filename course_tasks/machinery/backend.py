@@ -20,9 +20,9 @@ from celery import signals
 from celery.backends.redis import RedisBackend, ResultConsumer
 from celery.exceptions import TimeoutError as CeleryTimeoutError
 
-from . import settings
-from .i18n import say
-from .preflight import SetupError, one_line, setup_error
+from .. import settings
+from ..i18n import say
+from ..preflight import SetupError, one_line, setup_error
 
 ASK_WORKERS_SECONDS = 0.5  # how long the workers are asked, after a timeout, which queues they consume
 _REMEMBERED = 1000  # queues of the last tasks sent from this process

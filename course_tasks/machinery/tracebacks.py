@@ -10,7 +10,7 @@ its name and message, ``sys.last_value``, and ``%tb``, which prints the whole tr
 import sys
 from types import TracebackType
 
-from .i18n import register, say
+from ..i18n import register, say
 
 register({
     "tracebacks.hidden": {

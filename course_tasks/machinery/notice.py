@@ -8,7 +8,7 @@ Outside Jupyter it is one line on stderr.
 import sys
 import time
 
-from .i18n import say
+from ..i18n import say
 
 METADATA = {"course": "notice"}
 

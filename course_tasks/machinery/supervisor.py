@@ -1,4 +1,4 @@
-"""The live setup heals itself: a service of a :class:`~course_tasks.services.Stack` that exits is started again.
+"""The live setup heals itself: a service of a :class:`~course_tasks.machinery.services.Stack` that exits is started again.
 
 A thread looks at every supervised service ten times a second. One that exited (a SIGKILL, a worker told
 to shut down, kombu's crash when the Redis goes away with an acks_late task in flight) is started again with
@@ -6,7 +6,7 @@ the same command line: a worker, Flower, the embedded Redis on the same port. A 
 it is started once the broker answers again, retried every half second. When the broker comes back, a worker
 that did not reconnect by itself is restarted too. Whatever happens is said (``stack.say``), written to
 ``supervisor.log`` in the stack's log folder, and kept in the status file that
-:func:`course_tasks.run_state.supervision_note` reads.
+:func:`course_tasks.machinery.run_state.supervision_note` reads.
 
 A service this thread restarts gets its parent-death signal (PR_SET_PDEATHSIG) from this thread, which lives
 until the stack stops: a SIGKILLed launcher still takes every child along.
@@ -16,7 +16,7 @@ import time
 from datetime import datetime
 
 from . import run_state
-from .i18n import say
+from ..i18n import say
 
 POLL = 0.1  # seconds between two looks at the services
 BROKER_RETRY = 0.5  # seconds between two tries of a broker that does not answer
@@ -221,6 +221,6 @@ def _same_broker(a, b) -> bool:
 
 
 def _redacted(url):
-    from .settings import redacted
+    from ..settings import redacted
 
     return redacted(url)
