@@ -32,7 +32,20 @@ def ensure_venv() -> Path:
         subprocess.check_call([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                                "-r", str(REQUIREMENTS)])
         STAMP.write_text(wanted)
+    link_course(python)
     return python
+
+
+def link_course(python: Path) -> None:
+    """Put the course's folder on .venv's path (a ``.pth`` file), so that any kernel of .venv (VS Code's,
+    a JupyterLab of your own, papermill) can ``import course_tasks``."""
+    if any(p.read_text().strip() == str(ROOT) for p in VENV.glob("lib/python3*/site-packages/celery-course.pth")):
+        return
+    site = subprocess.check_output([str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                                   text=True).strip()
+    pth = Path(site) / "celery-course.pth"
+    if not pth.exists() or pth.read_text().strip() != str(ROOT):
+        pth.write_text(f"{ROOT}\n")
 
 
 MINIMUM_PYTHON = (3, 11)
