@@ -172,7 +172,7 @@ register({
     "delivery.header": {"en": "run|call|delivered|outcome", "ru": "запуск|вызов|доставка|чем кончился"},
     "delivery.first": {"en": "first time", "ru": "впервые"},
     "delivery.again": {"en": "again (redelivered)", "ru": "повторно (redelivered)"},
-    "delivery.retry": {"en": "as retry {n}", "ru": "как ретрай {n}"},
+    "delivery.retry": {"en": "as retry {n}", "ru": "повторная попытка {n}"},
     "delivery.none": {"en": "(no run started)", "ru": "(ни один запуск не начался)"},
     "delivery.queue": {"en": "in the queue {queue}: waiting for a worker", "ru": "в очереди {queue}: ждёт воркера"},
     "delivery.unacked": {"en": "in {unacked}: delivered, not yet acknowledged",

@@ -44,7 +44,7 @@ register({
         "en": "{node} has not answered for {seconds:g} s since it was killed; waiting for it to be started again "
               "(python3 course.py up and docker compose do that) ...",
         "ru": "{node} не отвечает уже {seconds:g} с после убийства; ждём, пока его запустят снова "
-              "(это делают python3 course.py up и docker compose) ...",
+              "(это делают python3 course.py up и docker compose)…",
     },
     "faults.not_started": {
         "en": "The task {id} did not start on {node} within {seconds:g} s, so nothing was killed.",

@@ -48,7 +48,7 @@ def report(app):
 register({
     "playground_written": {
         "en": "{name} written to the folder play@course imports from ({lines} lines)",
-        "ru": "{name} записан в папку, из которой импортирует play@course (строк: {lines})",
+        "ru": "{name} записан в папку, из которой play@course импортирует модули (строк: {lines})",
     },
     "playground_appended": {
         "en": "{lines} lines appended to {name}",

@@ -21,7 +21,7 @@ def _attempts(result, timeout=15):
 @exercise("11.1", en="max_retries=3 counts the retries, not the attempts: the first run plus at most three more. "
                      "Is that enough for a service that fails four times?",
           ru="max_retries=3 считает повторные попытки, а не все запуски: первый запуск и ещё не больше трёх. "
-             "Хватит ли этого сервису, который падает четыре раза?")
+             "Хватит ли этого, если сервис падает четыре раза?")
 def _(answer):
     from ..retrying import fetch
 
@@ -50,7 +50,7 @@ def _(answer):
 
 @exercise("11.3", en="the countdown of retry n (n = 0, 1, 2 ...) is retry_backoff * 2 ** n seconds, at most "
                      "retry_backoff_max; retry_backoff=True means 1.",
-          ru="пауза перед повторной попыткой номер n (n = 0, 1, 2 ...) — retry_backoff * 2 ** n секунд, но не "
+          ru="пауза перед повторной попыткой номер n (n = 0, 1, 2, …) — retry_backoff * 2 ** n секунд, но не "
              "больше retry_backoff_max; retry_backoff=True означает 1.")
 def _(answer):
     return list(answer) == [get_exponential_backoff_interval(1, n, 600) for n in range(5)]

@@ -31,8 +31,8 @@ def _prediction_and_outcome(answer, task, kills):
                      "nap_acked_early, kill its pool process with kill_pool_process(result), and answer "
                      "(prediction, result). Which acknowledgement matters when the worker itself is alive?",
           ru="предсказание — пара вроде (\"SUCCESS\", 1): состояние и сколько запусков завершилось. Отправьте "
-             "nap_acked_early, убейте её процесс пула вызовом kill_pool_process(result) и дайте ответ "
-             "(prediction, result). Важно ли, когда подтверждено сообщение, если сам воркер жив?")
+             "nap_acked_early, убейте её процесс пула вызовом kill_pool_process(result) и запишите "
+             "в answer пару (prediction, result). Важно ли, когда подтверждено сообщение, если сам воркер жив?")
 def _(answer):
     found = _prediction_and_outcome(answer, "nap_acked_early", kills=1)
     return found is not None and found[0] == found[1] == ("FAILURE", 0)
@@ -41,8 +41,8 @@ def _(answer):
 @exercise("12.2", en="the one thing to change is the task: which of the lesson's naps keeps its message until it has "
                      "ended? Kill the worker during it as before, wait_for_worker(\"delivery\"), answer the AsyncResult.",
           ru="менять нужно задачу: какая из задач урока держит сообщение неподтверждённым, пока не завершится? "
-             "Убейте воркер во время её запуска, как раньше, вызовите wait_for_worker(\"delivery\") и дайте "
-             "ответом AsyncResult.")
+             "Убейте воркер во время её запуска, как раньше, вызовите wait_for_worker(\"delivery\"), а в "
+             "answer запишите AsyncResult.")
 def _(answer):
     from .. import delivery
 
@@ -56,7 +56,7 @@ def _(answer):
 @exercise("12.3", en="the prediction is a pair like (\"SUCCESS\", 1). Call kill_pool_process(result) twice: the second "
                      "call waits for the retry to start. How many retries does max_retries=1 allow?",
           ru="предсказание — пара вроде (\"SUCCESS\", 1). Вызовите kill_pool_process(result) дважды: второй вызов "
-             "дождётся старта ретрая. Сколько ретраев разрешает max_retries=1?")
+             "дождётся начала повторной попытки. Сколько повторных попыток разрешает max_retries=1?")
 def _(answer):
     found = _prediction_and_outcome(answer, "nap_retried", kills=2)
     return found is not None and found[0] == found[1] == ("FAILURE", 0)
