@@ -129,6 +129,9 @@ def main(argv=None):
         print(problem, file=sys.stderr)
         return 2
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop children on TERM as on Ctrl-C
+    # Ctrl-C stops us even when started in the background by a shell that ignores SIGINT for its jobs
+    # (Python keeps an inherited SIG_IGN).
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     return args.func(args)
 
 
