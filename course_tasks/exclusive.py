@@ -149,7 +149,8 @@ def _wait_idle(app, worker, notice):
     started = time.monotonic()
     while True:
         if not _queued(app, worker.queues):
-            active = app.control.inspect(destination=[worker.node], timeout=1.0).active() or {}
+            with app.connection_for_write() as conn:  # a new connection: a pooled one may predate a broker restart
+                active = app.control.inspect(destination=[worker.node], timeout=1.0, connection=conn).active() or {}
             if not active.get(worker.node):
                 return
         waited = time.monotonic() - started
