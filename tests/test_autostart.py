@@ -15,7 +15,7 @@ import pytest
 from course_tasks.machinery.services import ROOT, free_port, port_in_use
 from lessons import NOTEBOOKS
 from test_launcher import processes_with
-from test_side_by_side import comparable
+from test_side_by_side import assert_same_outputs
 
 
 def kernel_env(broker):
@@ -45,12 +45,7 @@ def test_a_lesson_with_no_setup_running_starts_one_and_leaves_nothing(lang, less
         notices = [out["data"]["text/plain"] for cell in fresh.cells if cell.cell_type == "code"
                    for out in cell.outputs if out.get("metadata", {}).get("course") == "notice"]
         assert any(broker in text for text in notices), notices  # the kernel said it started the setup
-        for n, (a, b) in enumerate(zip(stored.cells, fresh.cells)):
-            if a.cell_type != "code" or a.execution_count is None:
-                continue
-            if "nbval-ignore-output" in a.metadata.get("tags", []):
-                continue
-            assert comparable(b.outputs) == comparable(a.outputs), f"{lang}/{lesson}, cell {n}"
+        assert_same_outputs(stored, fresh, f"{lang}/{lesson}")
         deadline = time.monotonic() + 20  # the kernel has exited; what it started stops with it
         while (processes_with(broker) or port_in_use("127.0.0.1", port)) and time.monotonic() < deadline:
             time.sleep(0.1)

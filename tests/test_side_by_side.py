@@ -48,6 +48,14 @@ def comparable(outputs):
     return found
 
 
+def assert_same_outputs(stored, fresh, label):
+    """Every code cell that nbval compares (run, not tagged nbval-ignore-output) gives the stored outputs."""
+    for n, (a, b) in enumerate(zip(stored.cells, fresh.cells)):
+        if a.cell_type != "code" or a.execution_count is None or "nbval-ignore-output" in a.metadata.get("tags", []):
+            continue
+        assert comparable(b.outputs) == comparable(a.outputs), f"{label}, cell {n}"
+
+
 def execute(path: Path, out_dir: Path):
     """A kernel runs the notebook (in its own folder, so a Russian one speaks Russian); returns the process."""
     return subprocess.Popen(
@@ -68,9 +76,4 @@ def test_twins_at_the_same_time_give_their_stored_outputs(lesson, tmp_path):
     for path in paths:
         stored = nbformat.read(path, as_version=4)
         fresh = nbformat.read(tmp_path / f"{path.parent.name}-{path.name}", as_version=4)
-        for n, (a, b) in enumerate(zip(stored.cells, fresh.cells)):
-            if a.cell_type != "code" or a.execution_count is None:
-                continue
-            if "nbval-ignore-output" in a.metadata.get("tags", []):
-                continue
-            assert comparable(b.outputs) == comparable(a.outputs), f"{path.parent.name}/{lesson}, cell {n}"
+        assert_same_outputs(stored, fresh, f"{path.parent.name}/{lesson}")
