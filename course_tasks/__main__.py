@@ -136,4 +136,7 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:  # Ctrl-C before a command had set up its own stop (in its first moments)
+        sys.exit(130)

@@ -80,21 +80,30 @@ MESSAGES = {
         "ru": "брокер: {kind} отвечает",
     },
     "broker_down": {
-        "en": "No broker answers at {url} ({error}).\nStart the course with:  python3 course.py up\n"
-              "or point CELERY_BROKER_URL at a running broker.",
-        "ru": "Брокер по адресу {url} не отвечает ({error}).\nЗапустите курс командой:  python3 course.py up\n"
-              "или укажите работающий брокер в CELERY_BROKER_URL.",
+        "en": "No broker answers at {url} ({error}).\n{fix}",
+        "ru": "Брокер по адресу {url} не отвечает ({error}).\n{fix}",
+    },
+    "fix_broker_down": {
+        "en": "Start the course with:  python3 course.py up\nor point CELERY_BROKER_URL at a running broker.",
+        "ru": "Запустите курс командой:  python3 course.py up\nили укажите работающий брокер в CELERY_BROKER_URL.",
+    },
+    "fix_silent_port": {
+        "en": "What holds that port is not a working Redis: stop it, or run the course on another port:\n"
+              "  CELERY_BROKER_URL=redis://127.0.0.1:6380/0 python3 course.py up",
+        "ru": "Этот порт занят чем-то, что не работает как Redis: остановите это или запустите курс на другом "
+              "порту:\n  CELERY_BROKER_URL=redis://127.0.0.1:6380/0 python3 course.py up",
     },
     "backend_ok": {
         "en": "result backend: {kind} answers",
         "ru": "хранилище результатов: {kind} отвечает",
     },
     "backend_down": {
-        "en": "No result backend answers at {url} ({error}).\nStart the course with:  python3 course.py up\n"
-              "or point CELERY_RESULT_BACKEND at a running Redis.",
-        "ru": "Хранилище результатов по адресу {url} не отвечает ({error}).\n"
-              "Запустите курс командой:  python3 course.py up\n"
-              "или укажите работающий Redis в CELERY_RESULT_BACKEND.",
+        "en": "No result backend answers at {url} ({error}).\n{fix}",
+        "ru": "Хранилище результатов по адресу {url} не отвечает ({error}).\n{fix}",
+    },
+    "fix_backend_down": {
+        "en": "Start the course with:  python3 course.py up\nor point CELERY_RESULT_BACKEND at a running Redis.",
+        "ru": "Запустите курс командой:  python3 course.py up\nили укажите работающий Redis в CELERY_RESULT_BACKEND.",
     },
     "worker_ok": {
         "en": "worker: {node} answers ({slots} process{plural}, queues: {queues})",
@@ -133,10 +142,10 @@ MESSAGES = {
               "один (Ctrl-C в терминале лишнего) и выполните  python3 course.py check.",
     },
     "stranger_takes": {
-        "en": "warning: {node}, a Celery worker that is not the course's, consumes the queue {queues} on {url}: it "
+        "en": "A Celery worker that is not the course's, {node}, consumes the queue {queues} on {url}: it "
               "takes the course's tasks, which then fail (NotRegistered) or never finish.\nStop it, or give the "
               "course a Redis database of its own (CELERY_BROKER_URL=redis://host:port/1).",
-        "ru": "внимание: {node}, воркер Celery не из курса, берёт задачи из очереди {queues} через брокер {url}. "
+        "ru": "Воркер Celery не из курса, {node}, берёт задачи из очереди {queues} через брокер {url}. "
               "Задачи курса, которые достанутся ему, упадут (NotRegistered) или не завершатся никогда.\n"
               "Остановите его или отдайте курсу отдельную базу Redis (CELERY_BROKER_URL=redis://хост:порт/1).",
     },
@@ -157,6 +166,12 @@ MESSAGES = {
               "timeout), so the task is still waiting there. Start one with:\n{commands}",
         "ru": "Ни один воркер не читает очередь {queues} через брокер {url} (после таймаута воркеры опрашивались "
               "ещё {timeout:g} с), так что задача всё ещё ждёт в очереди. Запустите воркер:\n{commands}",
+    },
+    "no_consumer_restarting": {
+        "en": "No worker consumes the queue {queues} on {url} at the moment: the course is starting {nodes} again, "
+              "and the task waits there for it.",
+        "ru": "Сейчас ни один воркер не читает очередь {queues} через брокер {url}: курс запускает {nodes} снова, "
+              "и задача ждёт его в очереди.",
     },
     "no_worker_at_all": {
         "en": "No worker answered on {url} within {timeout:g} s after the timeout. Check with:  python3 course.py check",
@@ -202,6 +217,20 @@ MESSAGES = {
     "sup_reconnect": {
         "en": "{name} has not reconnected to its broker, which answers again; restarting it ...",
         "ru": "{name} не переподключился к брокеру, хотя тот снова отвечает; перезапускаю его…",
+    },
+    "sup_restored": {
+        "en": "{name}: the unacknowledged messages of the queue {queues} went back to its head ({count}); their tasks "
+              "run again.",
+        "ru": "{name}: неподтверждённые сообщения очереди {queues} возвращены в её начало ({count}); их задачи "
+              "выполнятся снова.",
+    },
+    "note_restored": {
+        "en": "The tasks it was running went back to the queue {queues} and run again ({count}).",
+        "ru": "Задачи, которые он выполнял, вернулись в очередь {queues} и выполнятся снова ({count}).",
+    },
+    "worker_restarting": {
+        "en": "No answer within {timeout:g} s (broker {url}) from {nodes}: the course is starting it again.",
+        "ru": "Нет ответа за {timeout:g} с (брокер {url}) от {nodes}: курс запускает его снова.",
     },
     "sup_back": {
         "en": "{name} works again ({seconds:.1f} s after it stopped).",
@@ -263,6 +292,10 @@ MESSAGES = {
         "ru": "«{scheme}://» — незнакомый курсу брокер (подходят: {schemes})",
     },
     "why_no_host": {"en": "it names no host", "ru": "в нём нет адреса хоста"},
+    "why_no_scheme": {
+        "en": "it does not start with a scheme ({schemes})",
+        "ru": "он не начинается со схемы ({schemes})",
+    },
     "why_up_redis": {
         "en": "python3 course.py up runs the lessons on a Redis broker, and this is not a redis:// URL "
               "(a RabbitMQ goes in COURSE_RABBITMQ_URL, for lesson 08)",

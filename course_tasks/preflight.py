@@ -21,18 +21,42 @@ def _is_redis(url):
     return url.startswith(("redis://", "rediss://", "unix://"))
 
 
-def supervision_note(broker_url, lang=None):
-    """What the course's supervisor saw lately on ``broker_url`` (a service restarting, ...), or None."""
+def supervision_note(broker_url, lang=None, **only):
+    """What the course's supervisor saw lately on ``broker_url`` (a service restarting, ...), or None;
+    ``only``: see run_state.supervision_note (nodes=..., only_restored=True)."""
     try:
         from .machinery.run_state import supervision_note as note
 
-        return note(broker_url, lang or language())
+        return note(broker_url, lang or language(), **only)
     except Exception:  # a note is extra information; its failure must not replace the message it adds to
         return None
 
 
+def restarting_nodes(broker_url):
+    """The nodes the course's supervisor is starting again (or waiting to) on ``broker_url``."""
+    try:
+        from .machinery.run_state import recent_events
+
+        return {e["name"] for e in recent_events(broker_url) if e["state"] in ("restarting", "waiting")}
+    except Exception:
+        return set()
+
+
+class NoReply(str):
+    """Why a Redis check failed, when the port accepted the connection and nothing answered."""
+
+
+def no_reply(timeout):
+    return NoReply(say("no_reply", timeout=timeout))
+
+
 def setup_error(message, raw_url, cls=SetupError, **values):
-    """A ``cls`` (SetupError) saying ``message``, with the supervisor's note about ``raw_url`` when there is one."""
+    """A ``cls`` (SetupError) saying ``message``, with the supervisor's note about ``raw_url`` when there is one.
+
+    A message with a ``{fix}`` gets the fix that fits: another port when the port is held by something that
+    does not answer (``error`` is a :class:`NoReply`), else starting the course."""
+    if message in ("broker_down", "backend_down"):
+        values["fix"] = say("fix_silent_port" if isinstance(values.get("error"), NoReply) else f"fix_{message}")
     note = supervision_note(raw_url)
     return cls(say(message, **values) + (f"\n{note}" if note else ""))
 
@@ -44,7 +68,7 @@ def redis_ping_error(url, timeout=PING_SECONDS):
     try:
         redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout).ping()
     except redis.exceptions.TimeoutError:
-        return say("no_reply", timeout=timeout)
+        return no_reply(timeout)
     except Exception as exc:
         return one_line(exc)
     return None
@@ -104,6 +128,9 @@ def check_workers(app, roles=("main",), timeout=1.5):
         for node, answer in reply.items():
             stats.setdefault(node, []).append(answer)
     missing = [w for w in wanted if w.node not in stats]
+    if missing and {w.node for w in missing} <= restarting_nodes(raw):  # not "start one": the course is doing it
+        raise setup_error("worker_restarting", raw, nodes=", ".join(w.node for w in missing), timeout=timeout,
+                          url=url)
     if missing:
         commands = [f"python3 course.py worker {w.name}" for w in missing]
         start = (say("worker_start_one", command=commands[0]) if len(commands) == 1 else
@@ -200,7 +227,7 @@ def stranger_lines(app, roles):
     """A warning line for every worker of another app on this broker; it may take tasks of the course's queues."""
     try:
         strangers = foreign_workers(app)
-    except Exception:  # a warning must never break the check it adds to
+    except Exception:  # a note must never break the check it adds to
         return []
     by_role = settings.worker_roles()
     ours = {q for r in roles for q in by_role[r].queues}
@@ -208,8 +235,8 @@ def stranger_lines(app, roles):
     lines = []
     for node, queues in strangers.items():
         taken = sorted(ours.intersection(queues))
-        if taken:
-            lines.append(say("stranger_takes", node=node, url=url, queues=", ".join(map(repr, taken))))
+        if taken:  # not ready: some of the course's tasks would fail or never finish
+            raise SetupError(say("stranger_takes", node=node, url=url, queues=", ".join(map(repr, taken))))
         else:
             lines.append(say("stranger_there", node=node, url=url, queues=", ".join(map(repr, queues))))
     return lines
@@ -219,12 +246,18 @@ def check_setup(app=None, roles=("main",), quiet=False):
     """Check the broker, the result backend and the workers; print one line each, raise SetupError if one is missing.
 
     Without ``app``, each worker is looked for through its own app (the RabbitMQ worker through RabbitMQ).
-    A Celery worker of another app on the same Redis gets a warning line (it may take the course's tasks).
+    A Celery worker of another app on the same Redis that consumes a course's queue is a SetupError (it takes
+    the course's tasks); one on other queues is a line of its own. A worker the supervisor restarted lately
+    after it was killed mid-task gets a line too: its tasks went back to the queue and run again.
     """
-    lines = []
+    by_role, lines = settings.worker_roles(), []
     for role_app, group in _apps_of(roles) if app is None else [(app, list(roles))]:
         lines += [check_broker(role_app), check_backend(role_app), *check_workers(role_app, group),
                   *stranger_lines(role_app, group)]
+        note = supervision_note(role_app.conf.broker_write_url, nodes={by_role[r].node for r in group},
+                                only_restored=True)
+        if note:
+            lines.append(note)
     lines.append(say("all_ok"))
     if not quiet:
         print("\n".join(lines))

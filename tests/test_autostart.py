@@ -53,3 +53,40 @@ def test_a_lesson_with_no_setup_running_starts_one_and_leaves_nothing(lang, less
     finally:
         for pid in processes_with(broker):
             os.kill(pid, 9)
+
+
+def test_a_silent_port_at_the_course_url_is_told_and_the_names_still_import(tmp_path):
+    """A port on this machine that accepts and never answers: the kernel cannot start a setup there. The Setup
+    cell's import says why in a notice and succeeds; its check names the URL within seconds; a later cell that
+    sends a task gets the same kind of message, not a NameError."""
+    import socket
+
+    from jupyter_client.manager import start_new_kernel
+
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(8)
+    broker = f"redis://127.0.0.1:{server.getsockname()[1]}/0"
+    env = dict(kernel_env(broker), COURSE_LANG="en")
+    manager, client = start_new_kernel(kernel_name="python3", env=env, cwd=str(tmp_path))
+    try:
+        def run(code):
+            outputs, started = [], time.monotonic()
+            client.execute_interactive(code, timeout=60, output_hook=outputs.append)
+            return [o["content"] for o in outputs if o["msg_type"] in ("stream", "display_data", "update_display_data", "error")], \
+                time.monotonic() - started
+
+        setup, seconds = run("from course_tasks import add, check_setup\ncheck_setup()")
+        texts = [c.get("text") or c.get("data", {}).get("text/plain") or c.get("evalue", "") for c in setup]
+        assert any("could not start one from this notebook" in t and broker in t for t in texts), texts
+        assert setup[-1].get("ename") == "SetupError" and broker in setup[-1]["evalue"], setup
+        assert "course.py up" not in setup[-1]["evalue"].splitlines()[1]  # `up` cannot use that port either
+        assert "another port" in setup[-1]["evalue"]
+        assert seconds < 15, seconds  # the failed start and the check, each in a few seconds
+        later, seconds = run("add.delay(1, 2)")
+        assert later[-1].get("ename") in ("SetupError", "ResultBackendDown") and broker in later[-1]["evalue"]
+        assert seconds < 5, seconds
+    finally:
+        manager.shutdown_kernel(now=True)
+        server.close()
+        assert processes_with(broker) == []

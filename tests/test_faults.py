@@ -19,6 +19,7 @@ from celery import Celery
 from celery.exceptions import TimeoutError as CeleryTimeoutError
 
 from course_tasks import add, factorial_x, journal, nap
+from course_tasks.machinery import run_state
 from course_tasks.machinery.backend import ResultBackendDown, missing_consumer
 from course_tasks.celery import configure, course_config
 from course_tasks.exercises import verdict
@@ -122,7 +123,9 @@ def test_a_port_that_is_not_a_working_redis_is_told_in_seconds(fault, call, faul
     assert code != 0 and url in stderr, stderr
     assert "python3 course.py" in stderr, stderr
     assert "must be restarted" not in stderr, stderr
-    assert ("Запустите" in stderr or "Проверьте" in stderr) if lang == "ru" else ("Start" in stderr or "Check" in stderr)
+    fixes = ("Запустите", "Проверьте", "запустите курс на другом порту") if lang == "ru" else \
+        ("Start", "Check", "run the course on another port")
+    assert any(fix in stderr for fix in fixes), stderr
     if fault == "silent":
         assert ("no Redis answer" in stderr) or ("ответа Redis нет" in stderr), stderr
 
@@ -188,6 +191,31 @@ def test_no_consumer_names_the_workers_command(lang, start, monkeypatch):
     url = os.environ["CELERY_BROKER_URL"].rsplit("/", 1)[0] + "/7"  # database 7: nobody listens there
     note = missing_consumer(control_app(url), ["course"])
     assert "'course'" in note and url in note and start in note and "python3 course.py worker main" in note
+
+
+@pytest.mark.parametrize("lang,words", [("en", "the course is starting worker@course again"),
+                                        ("ru", "курс запускает worker@course снова")])
+def test_a_worker_the_supervisor_restarts_is_not_to_be_started_by_hand(own_redis, lang, words, monkeypatch):
+    """While the supervisor starts a worker again, "start one with ..." would not be true: both the check and
+    a get() timeout say what is happening (the supervisor's status file, as run_state writes it)."""
+    monkeypatch.setenv("COURSE_LANG", lang)
+    _, _, url = own_redis
+    status = run_state.status_path(url)
+    run_state.write_json(status, {"pid": os.getpid(), "broker": url, "events": [
+        {"name": "worker@course", "kind": "worker", "stopped_at": time.time() - 1, "reason": "signal",
+         "detail": "SIGKILL", "state": "restarting"}]})
+    try:
+        with pytest.raises(SetupError) as error:
+            check_workers(control_app(url), ["main"])
+        message = str(error.value)
+        assert "worker@course" in message and "python3 course.py worker" not in message
+        note = missing_consumer(control_app(url), ["course"])
+        assert words in note and "python3 course.py worker" not in note
+        with pytest.raises(SetupError) as error:  # another worker is missing too: its command is given
+            check_workers(control_app(url), ["main", "priority"])
+        assert "python3 course.py worker priority" in str(error.value)
+    finally:
+        status.unlink(missing_ok=True)
 
 
 # -- 4. check_setup: every missing worker, doubled names, a stranger's worker, a broker restart ---------------
@@ -256,7 +284,7 @@ def side_broker(tmp_path):
     workers.stop()
 
 
-def test_a_stranger_worker_on_the_course_queue_is_warned_about(side_broker, capsys):
+def test_a_stranger_worker_on_the_course_queue_is_not_ready(side_broker):
     (side_broker.log_dir / "stranger.py").write_text(STRANGER_APP)
     probe = Celery("probe", set_as_current=False)  # kombu's default separator, like the stranger
     probe.conf.update(broker_write_url=side_broker.url, broker_read_url=side_broker.url)
@@ -265,11 +293,14 @@ def test_a_stranger_worker_on_the_course_queue_is_warned_about(side_broker, caps
     side_broker.start("main")
     app = control_app(side_broker.url)
     started = time.monotonic()
-    check_setup(app, roles=["main"])
+    with pytest.raises(SetupError) as error:
+        check_setup(app, roles=["main"])
     assert time.monotonic() - started < LIMIT
-    out = capsys.readouterr().out
-    assert "stranger@box" in out and "course" in out and out.rstrip().endswith("Ready.")
-    assert any("stranger@box" in line for line in stranger_lines(app, ["main"]))
+    message = str(error.value)
+    assert "stranger@box" in message and "'course'" in message and "Ready" not in message
+    assert stranger_lines(app, ["priority"]) == [
+        f"note: stranger@box, a Celery worker that is not the course's, listens on {side_broker.url} "
+        "(queues: 'course'); it does not consume the course's queues."]
 
 
 def test_two_workers_of_one_name_are_said_and_hide_nobody(side_broker):

@@ -195,6 +195,7 @@ def test_flower_on_a_taken_port_is_said_not_announced(launch):
     (["worker", "main"], "CELERY_RESULT_BACKEND", "redis://127.0.0.1:99999/0", "its port '99999' is not a number"),
     (["test"], "COURSE_RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:x//", "its port 'x' is not a number"),
     (["refresh"], "COURSE_RABBITMQ_URL", "http://127.0.0.1:5672//", "'http://' is not a broker the course knows"),
+    (["check"], "CELERY_BROKER_URL", "127.0.0.1:6379", "it does not start with a scheme (redis://"),
 ])
 def test_an_unusable_url_is_one_line_naming_it_for_every_command(command, variable, url, says):
     env = dict(os.environ, COURSE_LANG="en", **{variable: url})

@@ -88,6 +88,22 @@ def test_a_sigkilled_worker_is_started_again_with_the_same_command(stack):
     assert app_on(stack.broker).send_task("course_tasks.tasks.add", args=(2, 3)).get(timeout=10) == 5
 
 
+def test_a_task_of_a_sigkilled_worker_goes_back_to_its_queue_and_runs_again(stack):
+    """As on RabbitMQ, not an hour later (kombu's visibility_timeout): the supervisor gives the message back."""
+    app = app_on(stack.broker)
+    result = app.send_task("course_tasks.tasks.nap", args=(1,))
+    service = worker(stack)
+    assert eventually(lambda: f"{result.id}] received" in service.log_since(), 10)  # in kombu's unacked hash now
+    old = service.proc
+    os.kill(old.pid, signal.SIGKILL)
+    restarted(stack, old, "killed by SIGKILL")
+    assert result.get(timeout=15) == 1
+    assert "Worker worker@course: the unacknowledged messages of the queue 'course' went back to its head (1); " \
+           "their tasks run again." in stack.said
+    note = supervision_note(stack.broker, "en", only_restored=True)
+    assert note.endswith("The tasks it was running went back to the queue 'course' and run again (1)."), note
+
+
 def test_a_worker_shut_down_by_control_is_started_again(stack):
     """Part II lessons shut a worker down from a notebook to reload it: it comes back by itself."""
     old = worker(stack).proc
@@ -98,15 +114,16 @@ def test_a_worker_shut_down_by_control_is_started_again(stack):
 def test_a_killed_embedded_redis_comes_back_on_its_port_and_so_do_the_workers(stack):
     """With an acks_late task in flight, kombu 5.7 kills the worker when the Redis goes (restore_unacked)."""
     app = app_on(stack.broker)
-    app.send_task("course_tasks.tasks.nap", args=(3,))
-    assert eventually(lambda: "course_tasks.tasks.nap" in worker(stack).log_since(), 10)
+    nap = app.send_task("course_tasks.tasks.nap", args=(3,))
+    assert eventually(lambda: f"{nap.id}] received" in worker(stack).log_since(), 10)
     redis = next(s for s in stack.services if s.kind == "redis")
     os.kill(redis.proc.pid, signal.SIGKILL)
     assert eventually(lambda: any(line.startswith("The embedded Redis") and "works again" in line
                                   for line in stack.said), 5), stack.said
     assert eventually(lambda: any(line.startswith("Worker worker@course") and "works again" in line
                                   for line in stack.said), 30), stack.said
-    assert app.send_task("course_tasks.tasks.add", args=(2, 3)).get(timeout=10) == 5
+    # A new client, as a cell after the restart has: the first one's result subscription predates it.
+    assert app_on(stack.broker).send_task("course_tasks.tasks.add", args=(2, 3)).get(timeout=10) == 5
     assert "lost its broker" in supervision_note(stack.broker, "en")
 
 

@@ -88,7 +88,10 @@ def local_redis(url: str) -> bool:
 def ensure_setup():
     """When a kernel imports the course (the first line of every Setup cell, before anything touches the broker)
     and no broker answers at the course's Redis URL on this machine: start the course's setup here, or wait for
-    the one that ``up`` or another kernel is starting. A failure to start is a SetupError that says why."""
+    the one that ``up`` or another kernel is starting.
+
+    A failure to start is a notice that says why, not an exception: the import goes on, so the Setup cell's
+    check then says what does not answer, and later cells know the course's names (no NameError)."""
     if os.environ.get("COURSE_AUTOSTART", "1") == "0" or not in_kernel():
         return
     from .services import redis_answers
@@ -110,7 +113,12 @@ def ensure_setup():
     except BaseException:
         lock.release()
         raise
-    KernelSetup(lock, url).start()
+    from ..preflight import SetupError
+
+    try:
+        KernelSetup(lock, url).start()
+    except SetupError:
+        pass  # said in the notice; the Setup cell's check says what does not answer
 
 
 class KernelSetup:
@@ -143,7 +151,9 @@ class KernelSetup:
         if self.error is not None:
             self.stop()
             error = str(self.error).strip().splitlines()[0] if str(self.error).strip() else type(self.error).__name__
-            raise SetupError(say("auto_failed", url=settings.redacted(self.url), error=error)) from None
+            failure = SetupError(say("auto_failed", url=settings.redacted(self.url), error=error))
+            notice.update(str(failure))
+            raise failure from None
         KernelSetup.current = self
         atexit.register(self.stop)
         text = say("auto_started", seconds=time.monotonic() - began, url=settings.redacted(self.url),

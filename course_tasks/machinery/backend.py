@@ -22,7 +22,7 @@ from celery.exceptions import TimeoutError as CeleryTimeoutError
 
 from .. import settings
 from ..i18n import say
-from ..preflight import SetupError, one_line, setup_error
+from ..preflight import SetupError, no_reply, restarting_nodes, one_line, setup_error, supervision_note
 
 ASK_WORKERS_SECONDS = 0.5  # how long the workers are asked, after a timeout, which queues they consume
 _REMEMBERED = 1000  # queues of the last tasks sent from this process
@@ -81,7 +81,7 @@ class CourseRedisBackend(RedisBackend):
         """The :class:`ResultBackendDown` to raise for the connection error ``exc``."""
         import redis
 
-        error = say("no_reply", timeout=self.connparams.get("socket_timeout")) \
+        error = no_reply(self.connparams.get("socket_timeout")) \
             if isinstance(exc, redis.exceptions.TimeoutError) else one_line(exc)
         return setup_error("backend_lost", self.url or "", cls=ResultBackendDown,
                            url=settings.redacted(self.url or ""), error=error)
@@ -120,7 +120,7 @@ def _note_missing_consumer(exc, app, task_ids):
     """Add a note to ``exc`` when no worker consumes the queue of any of ``task_ids``; never fails."""
     try:
         queues = sorted({_queue_of[i] for i in task_ids if i in _queue_of})
-        note = missing_consumer(app, queues)
+        note = missing_consumer(app, queues) or supervision_note(app.conf.broker_write_url, only_restored=True)
     except Exception:  # a hint must never replace the timeout it explains
         return
     if note and note not in getattr(exc, "__notes__", ()):
@@ -137,16 +137,24 @@ def missing_consumer(app, queues):
     missing = [q for q in queues if q not in consumed]
     if not missing:
         return None
+    raw = app.conf.broker_write_url
+    nodes = [_role_of(q).node for q in missing if _role_of(q)]
+    if len(nodes) == len(missing) and set(nodes) <= restarting_nodes(raw):  # "start one" would not be true
+        note = supervision_note(raw, nodes=set(nodes))
+        return say("no_consumer_restarting", queues=", ".join(repr(q) for q in missing), url=url,
+                   nodes=", ".join(nodes)) + (f"\n{note}" if note else "")
     commands = "\n".join(f"  {_start_command(q)}" for q in missing)
     return say("no_consumer", queues=", ".join(repr(q) for q in missing), url=url,
                timeout=ASK_WORKERS_SECONDS, commands=commands)
 
 
+def _role_of(queue):
+    return next((role for role in settings.worker_roles().values() if queue in role.queues), None)
+
+
 def _start_command(queue):
-    for role in settings.worker_roles().values():
-        if queue in role.queues:
-            return f"python3 course.py worker {role.name}"
-    return f"celery -A course_tasks worker --queues {queue}"
+    role = _role_of(queue)
+    return f"python3 course.py worker {role.name}" if role else f"celery -A course_tasks worker --queues {queue}"
 
 
 @signals.before_task_publish.connect

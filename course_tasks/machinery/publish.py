@@ -8,7 +8,7 @@ from kombu.exceptions import OperationalError
 
 from .. import settings
 from ..i18n import say
-from ..preflight import one_line, setup_error
+from ..preflight import no_reply, one_line, setup_error
 
 
 class CourseAMQP(AMQP):
@@ -32,6 +32,6 @@ def broker_down(connection, exc):
 
     raw = connection.as_uri(include_password=True)
     timeout = (connection.transport_options or {}).get("socket_timeout")
-    error = say("no_reply", timeout=timeout) if isinstance(exc.__cause__, redis.exceptions.TimeoutError) and timeout \
+    error = no_reply(timeout) if isinstance(exc.__cause__, redis.exceptions.TimeoutError) and timeout \
         else one_line(exc)
     return setup_error("broker_down", raw, url=settings.redacted(raw), error=error)

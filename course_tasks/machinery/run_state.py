@@ -57,24 +57,38 @@ def process_alive(pid) -> bool:
     return True
 
 
-def supervision_note(broker_url: str = None, lang: str = None, now: float = None):
+def supervision_note(broker_url: str = None, lang: str = None, now: float = None, nodes=None,
+                     only_restored: bool = False):
     """One sentence in the learner's language about a course service that stopped lately on ``broker_url``
     (default: the course's broker) and is being restarted or is back; None when there is nothing to say.
 
+    ``nodes`` limits it to those services; ``only_restored`` to workers whose unfinished tasks the supervisor
+    put back in their queue (news for a learner even when everything works again).
     Only what the running supervisor recorded is said: no status file, or a supervisor that is gone, gives None.
     """
-    from .. import settings
-
-    status = read_json(status_path(broker_url or settings.broker_url()))
-    if not status or not process_alive(status.get("pid")):
-        return None
     now = time.time() if now is None else now
     sentences = []
-    for event in status.get("events", []):
-        if event["state"] == "back" and now - event["back_at"] > NOTE_WINDOW:
+    for event in recent_events(broker_url, now):
+        if (nodes is not None and event["name"] not in nodes) or (only_restored and not event.get("restored")):
             continue
         name = say(f"service_{event['kind']}", lang, name=event["name"])
         sentences.append(say(f"note_{event['state']}", lang, name=name[0].upper() + name[1:],
                              ago=max(0, round(now - event["stopped_at"])),
                              reason=say(f"reason_{event['reason']}", lang, detail=event.get("detail", ""))))
+        if event.get("restored"):
+            sentences.append(say("note_restored", lang, count=event["restored"],
+                                 queues=", ".join(map(repr, event.get("queues", [])))))
     return " ".join(sentences) or None
+
+
+def recent_events(broker_url: str = None, now: float = None) -> list:
+    """What the running supervisor of ``broker_url`` recorded: services restarting, waiting, or back within
+    NOTE_WINDOW seconds (dicts with name, kind, state, reason, ...); empty when no supervisor runs."""
+    from .. import settings
+
+    status = read_json(status_path(broker_url or settings.broker_url()))
+    if not status or not process_alive(status.get("pid")):
+        return []
+    now = time.time() if now is None else now
+    return [event for event in status.get("events", [])
+            if not (event["state"] == "back" and now - event["back_at"] > NOTE_WINDOW)]

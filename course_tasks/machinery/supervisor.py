@@ -15,7 +15,7 @@ import threading
 import time
 from datetime import datetime
 
-from . import run_state
+from . import run_state, unacked
 from ..i18n import say
 
 POLL = 0.1  # seconds between two looks at the services
@@ -99,6 +99,8 @@ class Supervisor(threading.Thread):
         if not watch.said:
             watch.said = True
             self._say("sup_stopped", service, reason=self._reason(watch))
+        if service.kind == "worker":
+            self._give_back(service, watch)
         service.start()
         watch.phase = "starting"
         self._update(watch, "restarting")
@@ -111,6 +113,22 @@ class Supervisor(threading.Thread):
         self._say("sup_back", service, seconds=now - watch.stopped_at)
         if service.kind == "redis":
             self._broker_back(service.label, fresh=True)
+
+    def _give_back(self, service, watch):
+        """Before a worker starts again: its unacknowledged messages go back to its queues (machinery.unacked)."""
+        queues = unacked.queues_of(service.label)
+        if not queues or not service.broker:
+            return
+        try:
+            count = unacked.restore(service.broker, queues)
+        except Exception as exc:  # a broker that went away again: kombu's visibility_timeout still applies
+            self._log(f"{service.label}: its unacknowledged messages were not given back: {exc!r}")
+            return
+        self._log(f"{service.label}: unacknowledged messages of {list(queues)} given back: {count}")
+        if count:
+            watch.event["restored"] = watch.event.get("restored", 0) + count
+            watch.event["queues"] = list(queues)
+            self._say("sup_restored", service, count=count, queues=", ".join(map(repr, queues)))
 
     # -- brokers ---------------------------------------------------------------------------------------
     def _workers_on(self, url):

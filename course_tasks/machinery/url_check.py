@@ -16,6 +16,8 @@ def url_problem(var: str, url: str, schemes, default: str, lang: str = None, up:
     why = None
     if up and parts.scheme in BROKER_SCHEMES and parts.scheme not in REDIS_SCHEMES:
         why = say("why_up_redis", lang)
+    elif not parts.scheme or "://" not in url:
+        why = say("why_no_scheme", lang, schemes=", ".join(f"{s}://" for s in schemes))
     elif parts.scheme not in schemes:
         why = say("why_scheme", lang, scheme=parts.scheme, schemes=", ".join(f"{s}://" for s in schemes))
     else:
