@@ -228,6 +228,12 @@ MESSAGES = {
         "en": "The tasks it was running went back to the queue {queues} and run again ({count}).",
         "ru": "Задачи, которые он выполнял, вернулись в очередь {queues} и выполнятся снова ({count}).",
     },
+    "note_gave_back": {
+        "en": "note: {name} stopped {ago} s ago ({reason}) and was restarted; the tasks it was running went back to "
+              "the queue {queues} and run again ({count}).",
+        "ru": "к сведению: {name} остановился {ago} с назад ({reason}) и был перезапущен; задачи, которые он "
+              "выполнял, вернулись в очередь {queues} и выполнятся снова ({count}).",
+    },
     "worker_restarting": {
         "en": "No answer within {timeout:g} s (broker {url}) from {nodes}: the course is starting it again.",
         "ru": "Нет ответа за {timeout:g} с (брокер {url}) от {nodes}: курс запускает его снова.",

@@ -101,7 +101,10 @@ def test_a_task_of_a_sigkilled_worker_goes_back_to_its_queue_and_runs_again(stac
     assert "Worker worker@course: the unacknowledged messages of the queue 'course' went back to its head (1); " \
            "their tasks run again." in stack.said
     note = supervision_note(stack.broker, "en", only_restored=True)
-    assert note.endswith("The tasks it was running went back to the queue 'course' and run again (1)."), note
+    assert re.fullmatch(r"note: worker worker@course stopped \d+ s ago \(killed by SIGKILL\) and was restarted; the "
+                        r"tasks it was running went back to the queue 'course' and run again \(1\)\.", note), note
+    assert supervision_note(stack.broker, "en").endswith(
+        "The tasks it was running went back to the queue 'course' and run again (1).")
 
 
 def test_a_worker_shut_down_by_control_is_started_again(stack):

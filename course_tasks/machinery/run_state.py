@@ -72,9 +72,13 @@ def supervision_note(broker_url: str = None, lang: str = None, now: float = None
         if (nodes is not None and event["name"] not in nodes) or (only_restored and not event.get("restored")):
             continue
         name = say(f"service_{event['kind']}", lang, name=event["name"])
-        sentences.append(say(f"note_{event['state']}", lang, name=name[0].upper() + name[1:],
-                             ago=max(0, round(now - event["stopped_at"])),
-                             reason=say(f"reason_{event['reason']}", lang, detail=event.get("detail", ""))))
+        values = dict(name=name[0].upper() + name[1:], ago=max(0, round(now - event["stopped_at"])),
+                      reason=say(f"reason_{event['reason']}", lang, detail=event.get("detail", "")))
+        if only_restored:  # all is well again: what is news is that its tasks run a second time
+            sentences.append(say("note_gave_back", lang, count=event["restored"],
+                                 queues=", ".join(map(repr, event.get("queues", []))), **dict(values, name=name)))
+            continue
+        sentences.append(say(f"note_{event['state']}", lang, **values))
         if event.get("restored"):
             sentences.append(say("note_restored", lang, count=event["restored"],
                                  queues=", ".join(map(repr, event.get("queues", [])))))
