@@ -183,18 +183,7 @@ def kill_worker(role="delivery", during=None, after=0.5):
     with exclusive(role, idle=False):  # its own task may be running: do not wait for that
         _kill_worker(role, during, after)
         if alone:
-            _quietly_back(role)
-
-
-def _quietly_back(role):
-    """Wait (bounded) until the worker of ``role`` answers with a new process; say nothing either way."""
-    app, node = _role_app(role), settings.worker_roles()[role].node
-    deadline = time.monotonic() + COMEBACK_SECONDS
-    while time.monotonic() < deadline:
-        pid = _node_pid(app, node)
-        if pid is not None and pid != _Killed.pids.get(role):
-            return
-        time.sleep(0.1)
+            _back(role, quiet=True)
 
 
 def _kill_worker(role, during, after):
@@ -215,18 +204,27 @@ def _kill_worker(role, during, after):
 
 def wait_for_worker(role="delivery"):
     """Wait until the worker of ``role`` answers again after :func:`kill_worker` (a new process), and say so."""
+    _back(role, quiet=False)
+
+
+def _back(role, quiet):
+    """Wait (bounded) until the worker of ``role`` answers with a new process. Unless ``quiet``, say that it is
+    back, or that it takes long, and fail with FaultError at the deadline; ``quiet`` says nothing either way."""
     app, node = _role_app(role), settings.worker_roles()[role].node
     started = time.monotonic()
-    deadline, notice = started + COMEBACK_SECONDS, started + NOTICE_SECONDS
+    deadline, notice = started + COMEBACK_SECONDS, None if quiet else started + NOTICE_SECONDS
     while True:
         pid = _node_pid(app, node)
         if pid is not None and pid != _Killed.pids.get(role):
-            print(say("faults.back", node=node))
+            if not quiet:
+                print(say("faults.back", node=node))
             return
         if notice and time.monotonic() > notice:
             print(say("faults.still_waiting", node=node, seconds=NOTICE_SECONDS))
             notice = None
         if time.monotonic() > deadline:
+            if quiet:
+                return
             raise FaultError(say("faults.not_back", node=node, seconds=COMEBACK_SECONDS, role=role))
         time.sleep(0.1)
 

@@ -138,7 +138,8 @@ def missing_consumer(app, queues):
     if not missing:
         return None
     raw = app.conf.broker_write_url
-    nodes = [_role_of(q).node for q in missing if _role_of(q)]
+    roles = [_role_of(q) for q in missing]
+    nodes = [role.node for role in roles if role]
     if len(nodes) == len(missing) and set(nodes) <= restarting_nodes(raw):  # "start one" would not be true
         note = supervision_note(raw, nodes=set(nodes))
         return say("no_consumer_restarting", queues=", ".join(repr(q) for q in missing), url=url,

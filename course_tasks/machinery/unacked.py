@@ -16,12 +16,12 @@ from kombu.utils.encoding import bytes_to_str
 
 from .. import settings
 
-DEFAULT_APP = "course_tasks"  # the app of the roles whose messages wait in kombu's default `unacked` hash
+DEFAULT_KEYS_APPS = ("course_tasks", "course_tasks.play")  # their messages wait in kombu's default `unacked` hash
 
 
 def restorable(role) -> bool:
     """Whether the supervisor gives back the messages of ``role``'s worker (a settings.WorkerRole)."""
-    return role.app in (DEFAULT_APP, "course_tasks.play")
+    return role.app in DEFAULT_KEYS_APPS
 
 
 def restore(broker: str, queues) -> int:
