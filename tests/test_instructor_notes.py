@@ -1,0 +1,60 @@
+"""The instructor notes (instructor/en, instructor/ru): one per lesson, in both languages, with the same parts,
+and a timing plan whose rows add up to the total the note announces."""
+import re
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTES = ROOT / "instructor"
+ANNOUNCED = {
+    "en": (r"\*\*(\d+) min teaching \+ (\d+) min exercises\.\*\*", r"^\| \*\*Total\*\* \| \*\*(\d+)\*\* \| \*\*(\d+)\*\* \|"),
+    "ru": (r"\*\*(\d+) мин объяснения \+ (\d+) мин упражнений\.\*\*", r"^\| \*\*Всего\*\* \| \*\*(\d+)\*\* \| \*\*(\d+)\*\* \|"),
+}
+
+
+def _notes(lang):
+    return sorted(path.name for path in (NOTES / lang).glob("*.md"))
+
+
+def _headings(text, level):
+    return [line for line in text.splitlines() if line.startswith("#" * level + " ")]
+
+
+def _plan_sums(text):
+    """Teaching and exercise minutes of the timing plan's rows (the table of the first ``##`` section)."""
+    plan = text.split("\n## ", 2)[1]
+    teaching = exercises = 0
+    for line in plan.splitlines():
+        cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
+        if not line.startswith("|") or len(cells) < 3 or "**" in line or re.fullmatch(r"-+", cells[0]):
+            continue
+        if cells[1].isdigit():
+            teaching += int(cells[1])
+        if re.fullmatch(r"\d+( \+ \d+)*", cells[2]):
+            exercises += sum(int(n) for n in cells[2].split("+"))
+    return teaching, exercises
+
+
+def test_every_note_has_a_twin_and_a_lesson():
+    assert _notes("en"), "no instructor notes"
+    assert _notes("en") == _notes("ru")
+    for name in _notes("en"):
+        for lang in ("en", "ru"):
+            assert (ROOT / "notebooks" / lang / name.replace(".md", ".ipynb")).exists(), f"{lang}/{name}: no such lesson"
+
+
+@pytest.mark.parametrize("name", _notes("en"))
+def test_twins_have_the_same_parts_and_minutes(name):
+    texts = {lang: (NOTES / lang / name).read_text(encoding="utf-8") for lang in ("en", "ru")}
+    for level in (2, 3):
+        assert len(_headings(texts["en"], level)) == len(_headings(texts["ru"], level)), f"{name}: level-{level} headings"
+    minutes = set()
+    for lang, text in texts.items():
+        announced, total = ANNOUNCED[lang]
+        head = tuple(map(int, re.search(announced, text).groups()))
+        table = tuple(map(int, re.search(total, text, re.M).groups()))
+        assert head == table == _plan_sums(text), f"{lang}/{name}: {head} announced, {table} in the table, " \
+                                                  f"{_plan_sums(text)} in its rows"
+        minutes.add(head)
+    assert len(minutes) == 1, f"{name}: the languages give different minutes {minutes}"
