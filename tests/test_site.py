@@ -126,7 +126,8 @@ def find_browser():
     if found:
         return found, None
     return None, ("no Chromium on this machine (looked for " + (chosen or ", ".join(BROWSERS)) + "): the website's "
-                  "browser tests need one; on Debian or Ubuntu: sudo apt-get install chromium")
+                  "browser tests need one: on Debian or Ubuntu, sudo apt-get install chromium; elsewhere, set "
+                  "COURSE_CHROMIUM to a Chromium or Google Chrome executable")
 
 
 @pytest.fixture(scope="module")
@@ -262,3 +263,20 @@ def test_the_root_sends_a_reader_to_a_language(browser, server, locale, lang):
         tab.wait_for_url(f"{server}/{other}/index.html")
     finally:
         context.close()
+
+
+def test_the_workflow_publishes_what_the_command_builds():
+    """.github/workflows/site.yml builds with the README's command and publishes that folder to GitHub Pages."""
+    import yaml
+
+    from course_tasks.machinery.site import OUT
+
+    workflow = yaml.safe_load((ROOT / ".github" / "workflows" / "site.yml").read_text())
+    build, deploy = workflow["jobs"]["build"], workflow["jobs"]["deploy"]
+    assert any(step.get("run") == "python3 course.py site" for step in build["steps"])
+    upload = next(step for step in build["steps"] if step.get("uses", "").startswith("actions/upload-pages-artifact"))
+    assert upload["with"]["path"] == OUT.name == "_site"
+    assert f"{OUT.name}/" in (ROOT / ".gitignore").read_text().splitlines()
+    assert deploy["needs"] == "build" and deploy["permissions"] == {"pages": "write", "id-token": "write"}
+    assert deploy["environment"]["name"] == "github-pages"
+    assert deploy["steps"][-1]["uses"].startswith("actions/deploy-pages")

@@ -49,9 +49,10 @@ WORDS = {
         "run_step_up": "In its folder, run <code>python3 course.py up</code>. It starts a broker, the course's workers "
                        "and JupyterLab, and prints one address with a token: open it once, and your browser is "
                        "logged in to that JupyterLab.",
-        "run_step_open": "Then the link above opens this lesson there: your own copy, <code>my-notebooks/{path}</code>. "
-                         "Run its cells in order. (With another <code>COURSE_JUPYTER_PORT</code>, change the port "
-                         "in the link.)",
+        "run_step_open": "Then the link above opens this lesson there: your own copy, <code>my-notebooks/{path}</code> "
+                         "(if it shows Jupyter's login page instead, paste the token of that address there). Run "
+                         "its cells in order. With another <code>COURSE_JUPYTER_PORT</code>, change the port in the "
+                         "link.",
         "run_note": "The outputs on this page are the stored ones: live workers produced them, and every test run "
                     "of the course compares them with a fresh run.",
         "switch_title": "This page in English",
@@ -69,9 +70,10 @@ WORDS = {
         "run_step_up": "В папке курса выполните <code>python3 course.py up</code>. Команда запустит брокер, воркеры "
                        "курса и JupyterLab и напечатает один адрес с токеном: откройте его один раз, и браузер "
                        "войдёт в этот JupyterLab.",
-        "run_step_open": "После этого ссылка выше откроет там этот урок — вашу копию, <code>my-notebooks/{path}</code>. "
-                         "Выполняйте ячейки по порядку. (Если вы задали другой <code>COURSE_JUPYTER_PORT</code>, "
-                         "поменяйте порт в ссылке.)",
+        "run_step_open": "После этого ссылка выше откроет там этот урок — вашу копию, <code>my-notebooks/{path}</code> "
+                         "(если вместо урока появится страница входа Jupyter, вставьте туда токен из того адреса). "
+                         "Выполняйте ячейки по порядку. Если вы задали другой <code>COURSE_JUPYTER_PORT</code>, "
+                         "поменяйте порт в ссылке.",
         "run_note": "Выводы на этой странице — сохранённые: их выдали живые воркеры, и каждый прогон тестов курса "
                     "сверяет их со свежим запуском.",
         "switch_title": "Эта страница по-русски",
