@@ -46,6 +46,33 @@ def site(tmp_path_factory):
     return out
 
 
+# -- what the site is made of (no build) ---------------------------------------------------------------------
+
+def test_a_new_lesson_is_found_and_titled_by_its_first_heading(tmp_path):
+    """Nothing lists the lessons by hand: a notebook in notebooks/<lang>/ is a page, titled by its first heading."""
+    for lang, heading in (("en", "# 15. Beat: tasks on a schedule"), ("ru", "# 15. Beat: задачи по расписанию")):
+        (tmp_path / lang).mkdir()
+        notebook = {"cells": [{"cell_type": "markdown", "metadata": {}, "source": [heading + "\n", "\n", "text"]}],
+                    "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+        (tmp_path / lang / "15_beat.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
+    found = {lang: lessons(lang, root=tmp_path) for lang in LANGUAGES}
+    assert [(l.name, l.title) for l in found["en"]] == [("15_beat", "15. Beat: tasks on a schedule")]
+    assert [(l.name, l.title) for l in found["ru"]] == [("15_beat", "15. Beat: задачи по расписанию")]
+
+
+def test_the_readme_gives_the_index_and_the_start_page():
+    """The index and the start page are the README's own sections, found by what they contain."""
+    from course_tasks.machinery.site import README, blocks, lessons_section, start_section
+
+    for lang in LANGUAGES:
+        title, intro, sections = blocks((ROOT / README[lang]).read_text(encoding="utf-8"))
+        assert title and intro
+        start_title, start_body = start_section(sections, README[lang])
+        assert "```bash\npython3 course.py up\n```" in start_body, start_title
+        lessons_title, lessons_body = lessons_section(sections, lang)
+        assert f"notebooks/{lang}/" in lessons_body, lessons_title
+
+
 # -- on disk -------------------------------------------------------------------------------------------------
 
 class Links(html.parser.HTMLParser):

@@ -57,6 +57,7 @@ WORDS = {
                     "of the course compares them with a fresh run.",
         "switch_title": "This page in English",
         "choose": "Choose a language",
+        "lessons": "Lessons",
     },
     "ru": {
         "to_start": "Чтобы выполнить уроки самим, с живым брокером и живыми воркерами: [{title}](start.md).",
@@ -78,6 +79,7 @@ WORDS = {
                     "сверяет их со свежим запуском.",
         "switch_title": "Эта страница по-русски",
         "choose": "Выберите язык",
+        "lessons": "Уроки",
     },
 }
 
@@ -133,14 +135,19 @@ def blocks(markdown: str):
     return title, "\n".join(intro).strip(), [(h, "\n".join(body).strip()) for h, body in sections]
 
 
-def start_section(sections):
+def start_section(sections, readme: str):
     """The section that starts the course: the first whose text runs ``python3 course.py up``."""
-    return next((h, body) for h, body in sections if "python3 course.py up" in body)
+    found = next(((h, body) for h, body in sections if "python3 course.py up" in body), None)
+    if found is None:
+        raise SystemExit(f"[site] {readme} has no section that runs `python3 course.py up`: the website's start "
+                         f"page is made from that section")
+    return found
 
 
-def lessons_section(sections):
-    """The section with the lesson table: the first that links to a notebook."""
-    return next((h, body) for h, body in sections if re.search(r"\]\(notebooks/\w+/[^)]+\.ipynb\)", body))
+def lessons_section(sections, lang: str):
+    """The section with the lesson table: the first that links to a notebook (else a heading of our own)."""
+    found = next(((h, body) for h, body in sections if re.search(r"\]\(notebooks/\w+/[^)]+\.ipynb\)", body)), None)
+    return found or (WORDS[lang]["lessons"], "|")
 
 
 def demote(markdown: str) -> str:
@@ -238,12 +245,12 @@ def stage(lang: str, folder: Path, all_lessons: dict, repo: str = None) -> dict:
         shutil.copy2(lesson.path, folder / lesson.path.name)
 
     title, intro, sections = blocks((ROOT / README[lang]).read_text(encoding="utf-8"))
-    start_title, start_body = start_section(sections)
+    start_title, start_body = start_section(sections, README[lang])
     (folder / "start.md").write_text(f"# {start_title}\n\n{relink(demote(start_body), lang, names, repo)}\n",
                                      encoding="utf-8")
     glossary = (ROOT / "GLOSSARY.md").read_text(encoding="utf-8")
     (folder / "glossary.md").write_text(relink(glossary, lang, names, repo), encoding="utf-8")
-    lessons_title, lessons_body = lessons_section(sections)
+    lessons_title, lessons_body = lessons_section(sections, lang)
     toctrees = "\n".join([
         "```{toctree}\n:hidden:\n\nstart\n```",
         f"```{{toctree}}\n:hidden:\n:caption: {lessons_title}\n\n" + "\n".join(l.name for l in mine) + "\n```",
