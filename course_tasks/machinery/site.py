@@ -176,19 +176,19 @@ def relink(markdown: str, lang: str, names: set, repo: str = None) -> str:
         path, _, fragment = href.partition("#")
         path = path.lstrip("./")
         anchor = f"#{fragment}" if fragment else ""
-        readme = {name: code for code, name in README.items()}
-        if path in readme:
-            page = "index"
-            other = readme[path]
+        readmes = {name: code for code, name in README.items()}
+        notebook = re.fullmatch(r"notebooks/(\w+)/([^/]+)\.ipynb", path)
+        if path in readmes:
+            where, page = readmes[path], "index"
         elif path == "GLOSSARY.md":
-            page, other = "glossary", lang
-        elif re.fullmatch(r"notebooks/(\w+)/([^/]+)\.ipynb", path) and path.split("/")[2][:-6] in names:
-            other, page = path.split("/")[1], path.split("/")[2][:-6]
+            where, page = lang, "glossary"
+        elif notebook and notebook.group(2) in names:
+            where, page = notebook.groups()
         else:
             return f"[{text}]({repo}/blob/{branch()}/{path}{anchor})" if repo else text
-        if other == lang:
+        if where == lang:  # a page of this build: MyST links it by its source file
             return f"[{text}]({page}.{'ipynb' if page in names else 'md'}{anchor})"
-        return f'<a href="../{other}/{page}.html{anchor}" hreflang="{other}">{text.replace("`", "")}</a>'
+        return f'<a href="../{where}/{page}.html{anchor}" hreflang="{where}">{text.replace("`", "")}</a>'
     return LINK.sub(target, markdown)
 
 
