@@ -7,6 +7,7 @@
     check                          is the broker there, are the workers answering? (5 s at most)
     test [PYTEST ARGS]             unit tests + strict nbval of every lesson against live workers
     refresh [NOTEBOOK ...]         re-execute lessons with papermill and store their new outputs
+    site [--out DIR]               the course as a static website in _site/, from the stored outputs
 """
 import argparse
 import os
@@ -93,6 +94,12 @@ def cmd_refresh(args):
     return refresh(args.notebooks)
 
 
+def cmd_site(args):
+    from .machinery.site import main
+
+    return main(Path(args.out))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m course_tasks", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -119,12 +126,15 @@ def main(argv=None):
     p = sub.add_parser("refresh", help="re-execute notebooks and store their outputs")
     p.add_argument("notebooks", nargs="*")
     p.set_defaults(func=cmd_refresh)
+    p = sub.add_parser("site", help="build the course's website into _site/ (nothing is executed)")
+    p.add_argument("--out", default=str(ROOT / "_site"), help="the folder to build it in (emptied first)")
+    p.set_defaults(func=cmd_site)
     args, extra = parser.parse_known_args(argv)
     if args.command != "test" and extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
     args.pytest_args = extra
     sys.stdout.reconfigure(line_buffering=True)  # progress lines show at once, in a terminal or a pipe
-    problem = startup_problem(args.command)
+    problem = None if args.command == "site" else startup_problem(args.command)
     if problem:  # a malformed or unusable URL: one line naming it and the fix, not a traceback later
         print(problem, file=sys.stderr)
         return 2
