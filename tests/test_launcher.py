@@ -105,14 +105,14 @@ def launch():
 def test_no_broker_anywhere_starts_an_embedded_redis_and_stops_it(launch):
     port = free_port()
     launcher = launch(f"redis://127.0.0.1:{port}/0", "--no-jupyter")
-    launcher.wait_for(rf"Broker: an embedded Redis started at redis://127.0.0.1:{port}/0")
+    launcher.wait_for(rf"Broker: the embedded (Valkey|Redis) [\d.]+ started at redis://127.0.0.1:{port}/0 \(")
     launcher.wait_for(r"Worker worker@course: started")
     launcher.wait_for(r"Ctrl-C stops everything")
     nodes = sorted(worker_roles()[role].node for role in LOCAL_ROLES)
     assert sorted(re.findall(r"Worker (\S+): started", "".join(launcher.output))) == nodes
     assert launcher.ctrl_c() == 0
     stopped = re.search(r"Stopped in [\d.]+ s: (.*)\.$", launcher.rest(), re.M).group(1)
-    assert sorted(stopped.split(", ")) == sorted([f"the embedded Redis (redis://127.0.0.1:{port}/0)"]
+    assert sorted(stopped.split(", ")) == sorted([f"the embedded broker (redis://127.0.0.1:{port}/0)"]
                                                  + [f"worker {node}" for node in nodes])
     assert not port_in_use("127.0.0.1", port)
     assert processes_with(launcher.broker) == []

@@ -121,7 +121,7 @@ def test_a_killed_embedded_redis_comes_back_on_its_port_and_so_do_the_workers(st
     assert eventually(lambda: f"{nap.id}] received" in worker(stack).log_since(), 10)
     redis = next(s for s in stack.services if s.kind == "redis")
     os.kill(redis.proc.pid, signal.SIGKILL)
-    assert eventually(lambda: any(line.startswith("The embedded Redis") and "works again" in line
+    assert eventually(lambda: any(line.startswith("The embedded broker") and "works again" in line
                                   for line in stack.said), 5), stack.said
     assert eventually(lambda: any(line.startswith("Worker worker@course") and "works again" in line
                                   for line in stack.said), 30), stack.said
