@@ -102,11 +102,11 @@ README.md, section "On Windows", says more.""",
         "en": "[course] pip could not install requirements.txt (its message is above). No internet? Then connect and run "
               "the command again. 'No matching distribution'? Then a package has no wheel for this Python or this "
               "machine: the course needs CPython 3.11 to 3.14 on Linux (x86_64 or ARM64, glibc 2.28 or newer) or macOS "
-              "(11 or newer on Apple silicon, 10.13 or newer on Intel).",
+              "(11 or newer on Apple silicon, 10.15 or newer on Intel).",
         "ru": "[course] pip не смог установить requirements.txt (его сообщение выше). Нет интернета — подключитесь и "
               "повторите команду. «No matching distribution» — значит, для этого Python или этой машины у пакета нет "
               "колеса (wheel): курсу нужен CPython от 3.11 до 3.14 на Linux (x86_64 или ARM64, glibc 2.28 или новее) "
-              "или на macOS (11 или новее на Apple silicon, 10.13 или новее на Intel).",
+              "или на macOS (11 или новее на Apple silicon, 10.15 или новее на Intel).",
     },
 }
 

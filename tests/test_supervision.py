@@ -10,7 +10,7 @@ import time
 
 import pytest
 from celery import Celery
-from test_launcher import launch, processes_with  # noqa: F401  (launch is a fixture)
+from test_launcher import command_line, launch, processes_with  # noqa: F401  (launch is a fixture)
 
 from course_tasks import app as course_app
 from course_tasks.machinery import run_state
@@ -147,8 +147,8 @@ def leaders(broker, node):
     found = []
     for pid in processes_with(broker):
         try:
-            cmdline = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
-            if b"worker" in cmdline and os.getpgid(pid) == pid and node.encode() in cmdline:
+            cmdline = command_line(pid)
+            if "worker" in cmdline and os.getpgid(pid) == pid and node in cmdline:
                 found.append(pid)
         except OSError:
             pass

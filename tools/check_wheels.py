@@ -10,7 +10,7 @@ installed; pip fetches only the packages' metadata (or a wheel, where the index 
 temporary folder that is removed afterwards. It needs the package index, nothing else.
 
 The platforms are the oldest each wheel must run on: Linux with glibc 2.28 (Debian 10, Ubuntu 20.04, RHEL 8
-and newer), x86_64 and aarch64; macOS 11 on Apple silicon, macOS 10.13 on Intel. pip evaluates environment
+and newer), x86_64 and aarch64; macOS 11 on Apple silicon, macOS 10.15 on Intel. pip evaluates environment
 markers (``; sys_platform == "darwin"``) for the machine it runs on, not the target, so a dependency that only
 another system needs is not looked at; in this tree those are pure Python (appnope, on macOS).
 Exit status: 0 when every platform resolves, 1 otherwise.
@@ -37,7 +37,7 @@ PLATFORMS = {
     "Linux x86_64 (glibc 2.28+)": manylinux("x86_64", 28),
     "Linux aarch64 (glibc 2.28+)": manylinux("aarch64", 28),
     "macOS arm64 (11+)": ["macosx_11_0_arm64"],  # pip adds the older macOS versions and universal2 itself
-    "macOS x86_64 (10.13+)": ["macosx_10_13_x86_64"],
+    "macOS x86_64 (10.15+)": ["macosx_10_15_x86_64"],
 }
 
 
