@@ -1,4 +1,4 @@
-"""Test-run hooks: start a live Redis and the course's workers once, before any notebook runs, and stop them.
+"""Test-run hooks: start a live broker (the embedded server) and the course's workers once, before any notebook runs, and stop them.
 
 nbval runs every notebook in a kernel of its own (a separate process), so the workers are started
 from pytest hooks, not fixtures; the kernels inherit the environment that points them there.
@@ -47,11 +47,14 @@ def pytest_unconfigure(config):
 
 def pytest_report_header(config):
     if _is_xdist_controller(config):
-        return "course: every test process starts a live Redis and the course's workers of its own"
+        return "course: every test process starts the embedded broker and the course's workers of its own"
     if _harness is None:
         return None
     rabbit = f"RabbitMQ at {_harness.rabbitmq}" if _harness.rabbitmq else f"no RabbitMQ: {_harness.rabbitmq_missing}"
-    return f"course: live Redis at {os.environ['CELERY_BROKER_URL']}, workers started; {rabbit}"
+    from course_tasks.machinery.services import server_version
+
+    broker = os.environ["CELERY_BROKER_URL"]
+    return f"course: live {server_version(broker)} at {broker}, workers started; {rabbit}"
 
 
 def pytest_collection_modifyitems(session, config, items):

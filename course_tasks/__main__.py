@@ -1,6 +1,6 @@
 """``python -m course_tasks COMMAND``: start the course, run one service, check the setup, test, refresh.
 
-    up [--flower] [--no-jupyter]   broker (embedded Redis if none answers) + workers + JupyterLab
+    up [--flower] [--no-jupyter]   broker (the embedded one if none answers) + workers + JupyterLab
     worker ROLE                    one worker: main, priority or rabbitmq
     jupyter | flower               one service, as docker-compose.yml runs it (JupyterLab on my-notebooks/)
     reset LESSON [--lang en|ru]    start a lesson over: a fresh copy in my-notebooks/ (yours kept aside)

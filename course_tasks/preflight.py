@@ -180,6 +180,7 @@ def _short_polls(url):
 
     kombu's Redis transport waits for a reply with BRPOP, 1 s at a time, and closing the connection waits
     for the BRPOP in flight; a Redis from 6.0 on takes a fraction of a second instead (older ones: whole seconds).
+    Valkey, the embedded broker, reports the Redis it is compatible with in ``redis_version`` (7.2.4).
     """
     if not _is_redis(url):
         return {}

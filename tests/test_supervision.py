@@ -10,7 +10,7 @@ import time
 
 import pytest
 from celery import Celery
-from test_launcher import launch, processes_with  # noqa: F401  (launch is a fixture)
+from test_launcher import command_line, launch, processes_with  # noqa: F401  (launch is a fixture)
 
 from course_tasks import app as course_app
 from course_tasks.machinery import run_state
@@ -121,7 +121,7 @@ def test_a_killed_embedded_redis_comes_back_on_its_port_and_so_do_the_workers(st
     assert eventually(lambda: f"{nap.id}] received" in worker(stack).log_since(), 10)
     redis = next(s for s in stack.services if s.kind == "redis")
     os.kill(redis.proc.pid, signal.SIGKILL)
-    assert eventually(lambda: any(line.startswith("The embedded Redis") and "works again" in line
+    assert eventually(lambda: any(line.startswith("The embedded broker") and "works again" in line
                                   for line in stack.said), 5), stack.said
     assert eventually(lambda: any(line.startswith("Worker worker@course") and "works again" in line
                                   for line in stack.said), 30), stack.said
@@ -147,8 +147,8 @@ def leaders(broker, node):
     found = []
     for pid in processes_with(broker):
         try:
-            cmdline = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
-            if b"worker" in cmdline and os.getpgid(pid) == pid and node.encode() in cmdline:
+            cmdline = command_line(pid)
+            if "worker" in cmdline and os.getpgid(pid) == pid and node in cmdline:
                 found.append(pid)
         except OSError:
             pass

