@@ -7,6 +7,7 @@
     check                          is the broker there, are the workers answering? (5 s at most)
     test [PYTEST ARGS]             unit tests + strict nbval of every lesson against live workers
     refresh [NOTEBOOK ...]         re-execute lessons with papermill and store their new outputs
+    slides LESSON ... [--lang en|ru]  lessons as reveal.js slides with their stored outputs (_slides/), offline
 """
 import argparse
 import os
@@ -93,6 +94,12 @@ def cmd_refresh(args):
     return refresh(args.notebooks)
 
 
+def cmd_slides(args):
+    from .machinery.slides import slides
+
+    return slides(args.lessons, [args.lang] if args.lang else ["en", "ru"])
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m course_tasks", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -119,6 +126,10 @@ def main(argv=None):
     p = sub.add_parser("refresh", help="re-execute notebooks and store their outputs")
     p.add_argument("notebooks", nargs="*")
     p.set_defaults(func=cmd_refresh)
+    p = sub.add_parser("slides", help="export lessons as slides with their stored outputs, nothing executed")
+    p.add_argument("lessons", nargs="+", help='lesson numbers or names, e.g. 04 12, or "all"')
+    p.add_argument("--lang", choices=["en", "ru"], help="only this language (default: both)")
+    p.set_defaults(func=cmd_slides)
     args, extra = parser.parse_known_args(argv)
     if args.command != "test" and extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
