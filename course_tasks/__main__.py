@@ -27,17 +27,20 @@ def cmd_worker(args):
 
 def jupyter_argv(lang=None):
     """``jupyter lab`` as the course runs it: on the learner's copies (my-notebooks/), opening on lesson 00 in
-    their language, no browser of its own, no news pop-up, no update check (it would fetch from the Internet)."""
+    their language, its menus in that language too, no browser of its own, no news pop-up, no update check (it would
+    fetch from the Internet). The settings are defaults: what a learner sets in JupyterLab still wins."""
     from .machinery import copies
     from .i18n import language
 
+    lang = lang or language()
     ip = os.environ.get("COURSE_JUPYTER_IP", "127.0.0.1")
     argv = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.ip={ip}",
             f"--ServerApp.port={os.environ.get('COURSE_JUPYTER_PORT', '8888')}",
             f"--ServerApp.root_dir={copies.COPIES}", "--no-browser",
-            f"--LabApp.default_url=/lab/tree/{copies.first_lesson(lang or language())}",
+            f"--LabApp.default_url=/lab/tree/{copies.first_lesson(lang)}",
             "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-            f"--LabApp.app_settings_dir={Path(__file__).parent / 'machinery' / 'lab_settings'}",  # overrides.json: no news pop-up
+            # overrides.json: JupyterLab's menus in the course's language, no news pop-up, RISE slides that scroll
+            f"--LabApp.app_settings_dir={Path(__file__).parent / 'machinery' / 'lab_settings' / lang}",
             f"--LabApp.workspaces_dir={ROOT / '.course' / 'workspaces'}"]  # the course's open tabs, not other labs'
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         argv.append("--allow-root")  # containers run as root; the token still guards the server
