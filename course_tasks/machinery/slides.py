@@ -80,10 +80,11 @@ def export(path: Path, lang: str, out_dir: Path = OUTPUT, reveal=None) -> Path:
 
     nb = nbformat.read(path, as_version=4)
     exporter = SlidesExporter(template_name="course_reveal", extra_template_basedirs=[str(TEMPLATES)],
-                              exclude_input_prompt=True, exclude_output_prompt=True, anchor_link_text="")
+                              exclude_input_prompt=True, exclude_output_prompt=True, anchor_link_text="",
+                              language_code=lang)
     title = next((line[2:].strip() for line in "".join(nb.cells[0].source).splitlines() if line.startswith("# ")),
                  path.stem)
-    resources = {"metadata": {"name": path.stem}, "language_code": lang,
+    resources = {"metadata": {"name": path.stem},
                  "offline": dict(reveal or offline_reveal(), title=title)}
     html, _ = exporter.from_notebook_node(nb, resources=resources)
     target = out_dir / lang / f"{path.stem}.slides.html"
