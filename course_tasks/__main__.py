@@ -8,6 +8,7 @@
     test [PYTEST ARGS]             unit tests + strict nbval of every lesson against live workers
     refresh [NOTEBOOK ...]         re-execute lessons with papermill and store their new outputs
     site [--out DIR]               the course as a static website in _site/, from the stored outputs
+    slides LESSON ... [--lang en|ru]  lessons as reveal.js slides with their stored outputs (_slides/), offline
 """
 import argparse
 import os
@@ -27,17 +28,20 @@ def cmd_worker(args):
 
 def jupyter_argv(lang=None):
     """``jupyter lab`` as the course runs it: on the learner's copies (my-notebooks/), opening on lesson 00 in
-    their language, no browser of its own, no news pop-up, no update check (it would fetch from the Internet)."""
+    their language, its menus in that language too, no browser of its own, no news pop-up, no update check (it would
+    fetch from the Internet). The settings are defaults: what a learner sets in JupyterLab still wins."""
     from .machinery import copies
     from .i18n import language
 
+    lang = lang or language()
     ip = os.environ.get("COURSE_JUPYTER_IP", "127.0.0.1")
     argv = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.ip={ip}",
             f"--ServerApp.port={os.environ.get('COURSE_JUPYTER_PORT', '8888')}",
             f"--ServerApp.root_dir={copies.COPIES}", "--no-browser",
-            f"--LabApp.default_url=/lab/tree/{copies.first_lesson(lang or language())}",
+            f"--LabApp.default_url=/lab/tree/{copies.first_lesson(lang)}",
             "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-            f"--LabApp.app_settings_dir={Path(__file__).parent / 'machinery' / 'lab_settings'}",  # overrides.json: no news pop-up
+            # overrides.json: JupyterLab's menus in the course's language, no news pop-up, RISE slides that scroll
+            f"--LabApp.app_settings_dir={Path(__file__).parent / 'machinery' / 'lab_settings' / lang}",
             f"--LabApp.workspaces_dir={ROOT / '.course' / 'workspaces'}"]  # the course's open tabs, not other labs'
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         argv.append("--allow-root")  # containers run as root; the token still guards the server
@@ -98,6 +102,10 @@ def cmd_site(args):
     from .machinery.site import main
 
     return main(Path(args.out))
+def cmd_slides(args):
+    from .machinery.slides import slides
+
+    return slides(args.lessons, [args.lang] if args.lang else ["en", "ru"])
 
 
 def main(argv=None):
@@ -129,6 +137,10 @@ def main(argv=None):
     p = sub.add_parser("site", help="build the course's website into _site/ (nothing is executed)")
     p.add_argument("--out", default=str(ROOT / "_site"), help="the folder to build it in (emptied first)")
     p.set_defaults(func=cmd_site)
+    p = sub.add_parser("slides", help="export lessons as slides with their stored outputs, nothing executed")
+    p.add_argument("lessons", nargs="+", help='lesson numbers or names, e.g. 04 12, or "all"')
+    p.add_argument("--lang", choices=["en", "ru"], help="only this language (default: both)")
+    p.set_defaults(func=cmd_slides)
     args, extra = parser.parse_known_args(argv)
     if args.command != "test" and extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")

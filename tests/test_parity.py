@@ -1,4 +1,5 @@
-"""Every lesson exists in English and Russian with the same cells, the same code and the same tags."""
+"""Every lesson exists in English and Russian with the same cells, the same code, the same cell metadata (tags, slide
+types) and the same frame: minutes, as many objectives and key points."""
 import re
 
 import pytest
@@ -28,6 +29,7 @@ def test_same_cells_same_code_same_tags(name):
     assert [c["cell_type"] for c in en] == [c["cell_type"] for c in ru], "cells differ in kind or order"
     for i, (a, b) in enumerate(zip(en, ru)):
         assert a.get("metadata", {}).get("tags", []) == b.get("metadata", {}).get("tags", []), f"cell {i}: tags differ"
+        assert a.get("metadata", {}) == b.get("metadata", {}), f"cell {i}: metadata differs (slide type, ...)"
         if a["cell_type"] == "code":
             assert code_without_comments(source(a)) == code_without_comments(source(b)), f"cell {i}: code differs"
 
@@ -76,3 +78,24 @@ def test_stored_notebook_is_clean(name, lang):
             if args and not args.startswith(("propagate", "interval")) and "timeout" not in args:
                 continue  # a mapping's .get(key)
             assert "timeout" in args, f"{call.group(0)!r} may wait forever"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_same_minutes_as_many_objectives_and_key_points(name):
+    import json
+
+    from lessons import NOTEBOOKS
+    from test_lesson_frame import FRAME, bullets
+
+    def frame(lang):
+        nb = json.loads((NOTEBOOKS / lang / name).read_text(encoding="utf-8"))
+        course = nb["metadata"].get("course", {})
+        objectives = course.get("objectives")
+        points = [bullets(source(c), FRAME[lang]["key_points"]) for c in nb["cells"]
+                  if c["cell_type"] == "markdown" and source(c).startswith(FRAME[lang]["key_points"])]
+        return {"minutes": course.get("minutes"), "objectives": len(objectives) if isinstance(objectives, list) else None,
+                "key points": [len(p) for p in points]}
+
+    en, ru = frame("en"), frame("ru")
+    for part in en:
+        assert en[part] == ru[part], f"{part}: en has {en[part]!r}, ru has {ru[part]!r}"
