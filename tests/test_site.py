@@ -147,7 +147,8 @@ def find_browser():
     try:
         import playwright.sync_api  # noqa: F401
     except ImportError:
-        return None, "Python's playwright is not installed (python3 course.py installs requirements.txt)"
+        return None, ("Python's playwright is not installed (python3 course.py installs it from requirements.txt, "
+                      "except on Intel Macs, where its greenlet has no wheel)")
     chosen = os.environ.get("COURSE_CHROMIUM")
     found = shutil.which(chosen) if chosen else next(filter(None, map(shutil.which, BROWSERS)), None)
     if found:

@@ -11,8 +11,10 @@ temporary folder that is removed afterwards. It needs the package index, nothing
 
 The platforms are the oldest each wheel must run on: Linux with glibc 2.28 (Debian 10, Ubuntu 20.04, RHEL 8
 and newer), x86_64 and aarch64; macOS 11 on Apple silicon, macOS 10.15 on Intel. pip evaluates environment
-markers (``; sys_platform == "darwin"``) for the machine it runs on, not the target, so a dependency that only
-another system needs is not looked at; in this tree those are pure Python (appnope, on macOS).
+markers (``; sys_platform == "darwin"``) for the machine it runs on, not the target, so this script evaluates
+the markers of requirements.txt's own lines for each target itself (a pin that a platform leaves out is not
+resolved for it); in what the pins pull in, a dependency only another system needs is not looked at: in this
+tree those are pure Python (appnope, on macOS).
 Exit status: 0 when every platform resolves, 1 otherwise.
 """
 import argparse
@@ -33,18 +35,46 @@ def manylinux(arch: str, glibc_minor: int) -> list:
     return tags + [f"manylinux2014_{arch}"]
 
 
-PLATFORMS = {
-    "Linux x86_64 (glibc 2.28+)": manylinux("x86_64", 28),
-    "Linux aarch64 (glibc 2.28+)": manylinux("aarch64", 28),
-    "macOS arm64 (11+)": ["macosx_11_0_arm64"],  # pip adds the older macOS versions and universal2 itself
-    "macOS x86_64 (10.15+)": ["macosx_10_15_x86_64"],
+PLATFORMS = {  # name -> (pip's platform tags, sys_platform and platform_machine there, for markers)
+    "Linux x86_64 (glibc 2.28+)": (manylinux("x86_64", 28), "linux", "x86_64"),
+    "Linux aarch64 (glibc 2.28+)": (manylinux("aarch64", 28), "linux", "aarch64"),
+    "macOS arm64 (11+)": (["macosx_11_0_arm64"], "darwin", "arm64"),  # pip adds older macOS versions, universal2
+    "macOS x86_64 (10.15+)": (["macosx_10_15_x86_64"], "darwin", "x86_64"),
 }
 
 
-def resolve(platform_tags, python_version: str, requirements: Path = REQUIREMENTS):
-    """``(ok, detail)``: the wheels pip picked for that platform (their file names), or pip's error."""
+def _marker(text):
+    try:
+        from packaging.markers import Marker
+    except ImportError:  # the tool runs with any python3; pip carries packaging
+        from pip._vendor.packaging.markers import Marker
+    return Marker(text)
+
+
+def for_target(requirements: Path, sys_platform: str, machine: str, python_version: str) -> str:
+    """The lines of ``requirements`` that apply on that target: each line's ``; marker`` evaluated there."""
+    environment = {"sys_platform": sys_platform, "platform_machine": machine,
+                   "platform_system": {"linux": "Linux", "darwin": "Darwin"}[sys_platform], "os_name": "posix",
+                   "python_version": python_version, "python_full_version": f"{python_version}.0",
+                   "implementation_name": "cpython", "platform_python_implementation": "CPython"}
+    kept = []
+    for line in requirements.read_text().splitlines():
+        spec = line.split(" #", 1)[0].strip()
+        if spec.startswith("#") or ";" not in spec:
+            kept.append(line)
+        elif _marker(spec.split(";", 1)[1]).evaluate(environment):
+            kept.append(spec.split(";", 1)[0])
+    return "\n".join(kept) + "\n"
+
+
+def resolve(platform, python_version: str, requirements: Path = REQUIREMENTS):
+    """``(ok, detail)``: the wheels pip picked for ``platform`` (a PLATFORMS value; their file names), or pip's error."""
+    platform_tags, sys_platform, machine = platform
     with tempfile.TemporaryDirectory(prefix="course-wheels-") as tmp:
         report = Path(tmp) / "report.json"
+        target_requirements = Path(tmp) / "requirements.txt"
+        target_requirements.write_text(for_target(requirements, sys_platform, machine, python_version))
+        requirements = target_requirements
         argv = [sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--quiet",
                 "--disable-pip-version-check", "--only-binary=:all:", "--implementation", "cp",
                 "--python-version", python_version, "--target", str(Path(tmp) / "target"),
@@ -65,8 +95,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     failed = []
     print(f"requirements.txt, CPython {args.python_version}, wheels only:")
-    for name, tags in PLATFORMS.items():
-        ok, detail = resolve(tags, args.python_version)
+    for name, platform in PLATFORMS.items():
+        ok, detail = resolve(platform, args.python_version)
         if ok:
             built = [f for f in detail if not f.endswith("-none-any.whl")]
             print(f"  {name}: OK, {len(detail)} wheels, {len(built)} of them for this platform:")
