@@ -1,12 +1,14 @@
 """``python -m course_tasks COMMAND``: start the course, run one service, check the setup, test, refresh.
 
     up [--flower] [--no-jupyter]   broker (embedded Redis if none answers) + workers + JupyterLab
-    worker ROLE                    one worker: main, priority or rabbitmq
+    worker ROLE                    one worker: main, priority, play, delivery or rabbitmq (settings.roles())
     jupyter | flower               one service, as docker-compose.yml runs it (JupyterLab on my-notebooks/)
     reset LESSON [--lang en|ru]    start a lesson over: a fresh copy in my-notebooks/ (yours kept aside)
     check                          is the broker there, are the workers answering? (5 s at most)
     test [PYTEST ARGS]             unit tests + strict nbval of every lesson against live workers
     refresh [NOTEBOOK ...]         re-execute lessons with papermill and store their new outputs
+
+A command imports what it needs when it runs (the launcher, pytest, papermill): ``worker`` starts at once.
 """
 import argparse
 import os
@@ -15,21 +17,21 @@ import sys
 from pathlib import Path
 
 from . import settings
+from .i18n import language
+from .machinery import copies
 from .machinery.services import ROOT
 from .machinery.url_check import startup_problem
 
 
-def cmd_worker(args):
-    role = settings.worker_roles()[args.role]
+def cmd_role(args):
+    """Run the process of a role (``worker main``; another kind of settings.roles(), e.g. ``beat NAME``)."""
+    role = settings.roles()[args.role]
     os.execv(sys.executable, [sys.executable, "-m", "celery", *role.argv()])
 
 
 def jupyter_argv(lang=None):
     """``jupyter lab`` as the course runs it: on the learner's copies (my-notebooks/), opening on lesson 00 in
     their language, no browser of its own, no news pop-up, no update check (it would fetch from the Internet)."""
-    from .machinery import copies
-    from .i18n import language
-
     ip = os.environ.get("COURSE_JUPYTER_IP", "127.0.0.1")
     argv = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.ip={ip}",
             f"--ServerApp.port={os.environ.get('COURSE_JUPYTER_PORT', '8888')}",
@@ -44,16 +46,12 @@ def jupyter_argv(lang=None):
 
 
 def cmd_jupyter(args):
-    from .machinery import copies
-
     copies.ensure()  # lessons added by a course update get a copy; existing copies are left as they are
     argv = jupyter_argv()
     os.execv(argv[0], argv)
 
 
 def cmd_reset(args):
-    from .machinery import copies
-
     return copies.reset(args.lesson, [args.lang] if args.lang else copies.LANGUAGES)
 
 
@@ -101,9 +99,10 @@ def main(argv=None):
     p.add_argument("--flower", action="store_true", help="also start Flower on 127.0.0.1:5555")
     p.add_argument("--no-jupyter", action="store_true", help="broker and workers only")
     p.set_defaults(func=cmd_up)
-    p = sub.add_parser("worker", help="run one worker of the course")
-    p.add_argument("role", choices=sorted(settings.worker_roles()))
-    p.set_defaults(func=cmd_worker)
+    for kind in sorted({role.kind for role in settings.roles().values()}):
+        p = sub.add_parser(kind, help=f"run one {kind} of the course")
+        p.add_argument("role", choices=sorted(name for name, role in settings.roles().items() if role.kind == kind))
+        p.set_defaults(func=cmd_role)
     sub.add_parser("jupyter", help="run JupyterLab on your copies of the lessons (my-notebooks/)").set_defaults(
         func=cmd_jupyter)
     p = sub.add_parser("reset", help="start a lesson over: a fresh copy of it in my-notebooks/ (yours kept aside)")

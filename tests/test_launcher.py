@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from course_tasks.machinery.services import ROOT, free_port, port_in_use, redis_answers
+from course_tasks.machinery.probes import free_port, port_in_use, redis_answers
+from course_tasks.machinery.services import ROOT
 from course_tasks.settings import LOCAL_ROLES, worker_roles
 
 
@@ -261,7 +262,7 @@ def test_up_while_a_notebooks_kernel_runs_the_setup_starts_only_jupyterlab(launc
                COURSE_RABBITMQ_URL=f"amqp://guest:guest@127.0.0.1:{free_port()}//")
     km, kc = start_new_kernel(kernel_name="python3", env=env, cwd=str(ROOT / "notebooks" / "en"))
     try:
-        reply = kc.execute_interactive("import course_tasks", timeout=120)
+        reply = kc.execute_interactive("from course_tasks import check_setup\ncheck_setup(quiet=True)", timeout=120)
         assert reply["content"]["status"] == "ok" and redis_answers(broker)
         launcher = launch(broker, COURSE_JUPYTER_PORT=str(free_port()))
         launcher.wait_for(rf"already running for the broker {re.escape(broker)}: the kernel of a notebook "

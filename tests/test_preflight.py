@@ -6,8 +6,11 @@ import time
 
 import pytest
 
-from course_tasks.preflight import SetupError, check_broker_at, check_setup
-from course_tasks.machinery.services import ROOT, control_app, free_port
+from course_tasks.errors import SetupError
+from course_tasks.machinery.plumbing import control_app
+from course_tasks.machinery.probes import free_port
+from course_tasks.machinery.services import ROOT
+from course_tasks.preflight import check_broker_at, check_setup
 
 LIMIT = 5.0
 

@@ -1,4 +1,5 @@
 """Exercises of lesson 02: arguments and results."""
+from ..tasks import add, t1, xsum
 from . import exercise, journal_entry, result_of
 
 
@@ -20,8 +21,6 @@ def _where_it_goes_wrong(task, *args, **kwargs):
              "кортеж превращает в список; на типы никто не смотрит, пока задача не выполнится на воркере "
              "(а \"1\" + \"2\" в Python работает); все именованные аргументы .delay() достаются задаче.")
 def _(answer):
-    from ..tasks import add, t1, xsum
-
     if not isinstance(answer, (list, tuple)) or len(answer) != 6:
         return False
     actual = [

@@ -3,8 +3,8 @@ import math
 
 from celery.result import GroupResult
 
-from . import exercise, journal_entry
 from ..journal import max_parallel
+from . import exercise, journal_entry
 
 NAP = 0.5  # the nap of exercise 04.2
 NAPS = 6

@@ -1,5 +1,8 @@
 """Exercises of lesson 08: task priorities on RabbitMQ."""
+from celery import chain
+
 from .. import settings
+from ..rabbitmq import app, t1, t2, t3
 from . import entries_on, exercise, is_task_names, run_while_paused, started_order
 
 
@@ -11,9 +14,6 @@ from . import entries_on, exercise, is_task_names, run_while_paused, started_ord
              "приоритета означает 0 — самый низкий уровень. Что ждёт в очереди, когда воркер освобождается "
              "после t1?")
 def _(answer):
-    from celery import chain
-
-    from ..rabbitmq import app, t1, t2, t3
 
     if not is_task_names(answer, 3):
         return False
@@ -45,7 +45,5 @@ def _(answer):
           ru="app.amqp.queues сопоставляет имени очереди объект Queue из kombu, который объявляет приложение; "
              "загляните в его queue_arguments.")
 def _(answer):
-    from ..rabbitmq import app
-
     declared = app.amqp.queues[settings.rabbitmq_queue()].queue_arguments["x-max-priority"]
     return type(answer) is int and answer == declared

@@ -2,6 +2,9 @@
 import time
 
 from .. import settings
+from ..celery import app
+from ..exclusive import exclusive
+from ..tasks import nap
 from . import exercise, journal_entry
 
 # 09.3: how many nap(1) the check sends to the main worker at once.
@@ -21,8 +24,6 @@ def _(answer):
           ru="отправьте nap.delay(1), затем в цикле, ограниченном по времени (time.monotonic()), вызывайте "
              "inspect(...).active(), пока не появится запись с id вашей задачи; эта запись и есть ответ.")
 def _(answer):
-    from ..celery import app
-
     if answer["name"] != "course_tasks.tasks.nap":
         return False
     value = app.AsyncResult(answer["id"]).get(timeout=15)
@@ -37,10 +38,6 @@ def _(answer):
              "сообщение выполняющейся задачи остаётся неподтверждённым — сколько ещё сообщений воркер может взять "
              "у брокера, пока выполняются все четыре? Остальные ждут в Redis.")
 def _(answer):
-    from ..celery import app
-    from ..exclusive import exclusive
-    from ..tasks import nap
-
     if not isinstance(answer, dict) or set(answer) != {"active", "reserved"}:
         return False
     worker = settings.worker_roles()["main"]

@@ -3,13 +3,13 @@ import time
 
 from celery.utils.time import get_exponential_backoff_interval
 
+from .. import journal
+from ..retrying import fetch
 from . import exercise
 
 
 def _attempts(result, timeout=15):
     """``(attempts, final state)`` of the task ``result``, from the journal: every attempt is one entry."""
-    from .. import journal
-
     try:
         result.get(timeout=timeout)
     except Exception:
@@ -23,8 +23,6 @@ def _attempts(result, timeout=15):
           ru="max_retries=3 считает повторные попытки, а не все запуски: первый запуск и ещё не больше трёх. "
              "Хватит ли этого, если сервис падает четыре раза?")
 def _(answer):
-    from ..retrying import fetch
-
     attempts, state = answer
     return (attempts, state) == _attempts(fetch.delay(4))
 
@@ -34,8 +32,6 @@ def _(answer):
           ru="link= запускает свою сигнатуру, когда задача завершилась успешно; для ошибки есть link_error=. "
              "Ответ — то, что возвращает apply_async().")
 def _(answer):
-    from .. import journal
-
     try:
         answer.get(timeout=15)
     except ConnectionError:

@@ -1,7 +1,10 @@
 """Exercises of lesson 13: time limits, expiry and revoking."""
+import time
+
 from celery.exceptions import SoftTimeLimitExceeded, TaskRevokedError
 from celery.result import AsyncResult
 
+from ..celery import app
 from . import exercise, journal_entry
 
 
@@ -41,9 +44,6 @@ def _(answer):
              "вдобавок посылает сигнал процессу, который её выполняет. Дождитесь её старта: "
              "limits.wait_running(answer).")
 def _(answer):
-    import time
-
-    from .. import app
 
     if not isinstance(_ended(answer, timeout=5), TaskRevokedError):
         return False

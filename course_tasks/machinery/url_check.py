@@ -3,11 +3,37 @@ import os
 from urllib.parse import urlsplit
 
 from .. import settings
-from ..i18n import say
+from ..i18n import register, say
 
 BROKER_SCHEMES = ("redis", "rediss", "amqp", "amqps", "pyamqp")
 REDIS_SCHEMES = ("redis", "rediss")
 RABBITMQ_SCHEMES = ("amqp", "amqps", "pyamqp")
+
+register({
+    "bad_url": {
+        "en": "{var}={url} cannot be used: {why}. Fix it, or unset it (the course then uses {default}).",
+        "ru": "{var}={url} не подходит: {why}. Исправьте адрес или удалите переменную (тогда курс возьмёт {default}).",
+    },
+    "why_port": {
+        "en": "its port '{port}' is not a number from 1 to 65535",
+        "ru": "порт «{port}» — не число от 1 до 65535",
+    },
+    "why_scheme": {
+        "en": "'{scheme}://' is not a broker the course knows ({schemes})",
+        "ru": "«{scheme}://» — незнакомый курсу брокер (подходят: {schemes})",
+    },
+    "why_no_host": {"en": "it names no host", "ru": "в нём нет адреса хоста"},
+    "why_no_scheme": {
+        "en": "it does not start with a scheme ({schemes})",
+        "ru": "он не начинается со схемы ({schemes})",
+    },
+    "why_up_redis": {
+        "en": "python3 course.py up runs the lessons on a Redis broker, and this is not a redis:// URL "
+              "(a RabbitMQ goes in COURSE_RABBITMQ_URL, for lesson 08)",
+        "ru": "python3 course.py up ведёт уроки на брокере Redis, а это не адрес redis:// "
+              "(RabbitMQ указывается в COURSE_RABBITMQ_URL, для урока 08)",
+    },
+})
 
 
 def url_problem(var: str, url: str, schemes, default: str, lang: str = None, up: bool = False):
