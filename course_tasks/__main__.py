@@ -38,7 +38,8 @@ def jupyter_argv(lang=None):
             f"--ServerApp.root_dir={copies.COPIES}", "--no-browser",
             f"--LabApp.default_url=/lab/tree/{copies.first_lesson(lang or language())}",
             "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
-            f"--LabApp.app_settings_dir={Path(__file__).parent / 'machinery' / 'lab_settings'}",  # overrides.json: no news pop-up
+            # overrides.json there: no news pop-up
+            f"--LabApp.app_settings_dir={Path(__file__).parent / 'machinery' / 'lab_settings'}",
             f"--LabApp.workspaces_dir={ROOT / '.course' / 'workspaces'}"]  # the course's open tabs, not other labs'
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         argv.append("--allow-root")  # containers run as root; the token still guards the server

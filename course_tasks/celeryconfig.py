@@ -37,8 +37,9 @@ broker_transport_options = {
 task_default_queue = settings.DEFAULT_QUEUE  # a task sent to no queue in particular goes here (lesson 00)
 # Both queues declared (lesson 09 shows who consumes which): a worker started without -Q, as in Celery's docs
 # (celery -A course_tasks worker), consumes both; the course's own workers take one each (-Q).
-task_queues = [Queue(name, Exchange(name), routing_key=name) for name in (settings.DEFAULT_QUEUE, settings.PRIORITY_QUEUE)]
-task_routes = {f"course_tasks.tasks.{name}": {"queue": settings.PRIORITY_QUEUE} for name in ("t1", "t2", "t3")}  # 02, 07
+task_queues = [Queue(q, Exchange(q), routing_key=q) for q in (settings.DEFAULT_QUEUE, settings.PRIORITY_QUEUE)]
+# t1, t2 and t3 go to prio@course's queue (lessons 02 and 07).
+task_routes = {f"course_tasks.tasks.{name}": {"queue": settings.PRIORITY_QUEUE} for name in ("t1", "t2", "t3")}
 
 # Events, so that Flower (python3 course.py up --flower) shows what the workers do.
 worker_send_task_events = True

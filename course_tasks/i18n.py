@@ -15,7 +15,8 @@ code cell never holds words of one language. What it prints is either
       register({"journal.empty": {"en": "(nothing recorded yet)", "ru": "(журнал пока пуст)"}})
       print(say("journal.empty"))
 
-  A notebook imports ``say`` (``from course_tasks import say``). Numbers are formatted by the language: a float prints ``1.5`` in English and ``1,5`` in Russian (:func:`number`). A value that
+  A notebook imports ``say`` (``from course_tasks import say``). Numbers are formatted by the language:
+  a float prints ``1.5`` in English and ``1,5`` in Russian (:func:`number`). A value that
   Python prints itself (``print(seconds)``, ``f"{speedup = :.1f}"``) keeps its point: it is Python's
   notation, not prose.
 
@@ -43,7 +44,7 @@ def language() -> str:
 MESSAGES = {}  # key -> {"en": ..., "ru": ...}: every module registers the messages it says (register())
 
 
-def say(message: str, lang: str = None, **values) -> str:
+def say(message: str, lang: str | None = None, **values) -> str:
     """The message ``message`` in ``lang`` (default: :func:`language`), with ``values`` filled in
     (numbers as that language writes them: ``1,5`` in Russian)."""
     lang = lang or language()
@@ -61,8 +62,8 @@ def register(messages: dict) -> None:
         MESSAGES[key] = texts
 
 
-def number(value, spec: str = "g", lang: str = None) -> str:
-    """``value`` formatted with ``spec``, with the decimal separator of ``lang``: ``number(1.5)`` is ``1,5`` in Russian."""
+def number(value, spec: str = "g", lang: str | None = None) -> str:
+    """``value`` formatted with ``spec``, with the decimal separator of ``lang`` (``1,5`` in Russian)."""
     return _NumberFormatter(lang or language()).format_field(value, spec)
 
 

@@ -115,5 +115,6 @@ def table(entries, order="time", priority=False, timings=False, lang=None):
 def text_table(header, rows):
     """``header`` and ``rows`` (lists of strings) as aligned columns, two spaces apart."""
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    fmt = lambda r: "  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip()
+    def fmt(r):
+        return "  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip()
     return "\n".join([fmt(header)] + [fmt(r) for r in rows])

@@ -105,7 +105,8 @@ def worker_roles() -> dict:
 
 def roles_to_start(rabbitmq: bool) -> list:
     """The roles a setup starts: all on the course's broker, and those on RabbitMQ when ``rabbitmq`` answers."""
-    return [name for name, role in roles().items() if role.broker == "course" or (rabbitmq and role.broker == "rabbitmq")]
+    wanted = ("course", "rabbitmq") if rabbitmq else ("course",)
+    return [name for name, role in roles().items() if role.broker in wanted]
 
 
 # The roles on the course's broker: every setup starts them (`up`, a kernel's autostart, the tests' LiveHarness).

@@ -23,8 +23,8 @@ register({
         "ru": "{node} не отвечает (брокер {url}). Запустите курс командой:  python3 course.py up",
     },
     "reload_timeout": {
-        "en": "{node} was asked to shut down, but no new {node} answered within {seconds:g} s. Is the course running with "
-              "python3 course.py up (or docker compose), which starts a stopped worker again? "
+        "en": "{node} was asked to shut down, but no new {node} answered within {seconds:g} s. Is the course running "
+              "with python3 course.py up (or docker compose), which starts a stopped worker again? "
               "Start it by hand with:  python3 course.py worker {role}",
         "ru": "{node} получил команду остановиться, но новый {node} не ответил за {seconds:g} с. Запущен ли курс "
               "командой python3 course.py up (или через docker compose)? Именно они запускают остановившийся "

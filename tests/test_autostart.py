@@ -11,12 +11,12 @@ import time
 
 import nbformat
 import pytest
-
-from course_tasks.machinery.probes import free_port, port_in_use
-from course_tasks.machinery.services import ROOT
 from lessons import NOTEBOOKS
 from test_launcher import processes_with
 from test_side_by_side import assert_same_outputs
+
+from course_tasks.machinery.probes import free_port, port_in_use
+from course_tasks.machinery.services import ROOT
 
 
 def kernel_env(broker):
@@ -74,8 +74,8 @@ def test_a_silent_port_at_the_course_url_is_told_and_the_names_still_import(tmp_
         def run(code):
             outputs, started = [], time.monotonic()
             client.execute_interactive(code, timeout=60, output_hook=outputs.append)
-            return [o["content"] for o in outputs if o["msg_type"] in ("stream", "display_data", "update_display_data", "error")], \
-                time.monotonic() - started
+            shown = ("stream", "display_data", "update_display_data", "error")
+            return [o["content"] for o in outputs if o["msg_type"] in shown], time.monotonic() - started
 
         setup, seconds = run("from course_tasks import add, check_setup\ncheck_setup()")
         texts = [c.get("text") or c.get("data", {}).get("text/plain") or c.get("evalue", "") for c in setup]

@@ -68,5 +68,5 @@ def test_jupyter_keeps_its_token():
 
 def test_image_installs_the_pinned_requirements():
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert dockerfile.startswith("#") or dockerfile.startswith("FROM")
+    assert dockerfile.startswith(("#", "FROM"))
     assert "pip install --no-cache-dir -r requirements.txt" in dockerfile

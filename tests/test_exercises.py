@@ -1,8 +1,8 @@
 """Every exercise has a checker with hints in both languages, and every stored solution passes it (live)."""
 import pytest
+from lessons import LANGS, exercises, imports, lesson_names
 
 from course_tasks.exercises import EXERCISES, verdict
-from lessons import LANGS, exercises, imports, lesson_names
 
 # test_parity.py proves that both languages hold the same solution code: each runs once, judged in both.
 CASES = [(name, ex_id, code) for name in lesson_names("en") for ex_id, code in exercises("en", name)]

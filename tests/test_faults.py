@@ -301,8 +301,8 @@ def test_a_stranger_worker_on_the_course_queue_is_not_ready(side_broker):
     message = str(error.value)
     assert "stranger@box" in message and "'course'" in message and "Ready" not in message
     assert stranger_lines(app, ["priority"]) == [
-        f"note: stranger@box, a Celery worker that is not the course's, listens on {side_broker.url} "
-        "(queues: 'course'); it does not consume the course's queues."]
+        (f"note: stranger@box, a Celery worker that is not the course's, listens on {side_broker.url} "
+        "(queues: 'course'); it does not consume the course's queues.")]
 
 
 def test_two_workers_of_one_name_are_said_and_hide_nobody(side_broker):

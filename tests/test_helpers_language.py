@@ -71,7 +71,8 @@ def test_show_order_in_both_languages(capsys):
     sent = [Sent(runs[1]["id"]), Sent(runs[0]["id"])]
     priorities.show_order(sent, FakeJournal(runs), lang="ru")
     lines = [line.split() for line in capsys.readouterr().out.splitlines()]
-    assert lines == [["выполнена", "отправлена", "вызов", "приоритет"], ["1", "2", "t3()", "9"], ["2", "1", "t1()", "0"]]
+    assert lines == [["выполнена", "отправлена", "вызов", "приоритет"],
+                     ["1", "2", "t3()", "9"], ["2", "1", "t1()", "0"]]
 
 
 def test_show_order_header_in_english(capsys):

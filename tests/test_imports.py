@@ -56,7 +56,8 @@ def imports(name, path, known):
             while target and target not in known:
                 target = target.rpartition(".")[0]
             # a module's own package (its __init__) is imported before it: not an edge of its own
-            if target and target != name and not (name.startswith(target + ".") and known[target].name == "__init__.py"):
+            if target and target != name and not (name.startswith(target + ".")
+                                                  and known[target].name == "__init__.py"):
                 found.add(target)
     return found, dynamic
 

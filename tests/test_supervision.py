@@ -9,8 +9,7 @@ import signal
 import time
 
 import pytest
-from celery import Celery
-from test_launcher import launch, processes_with  # noqa: F401  (launch is a fixture)
+from test_launcher import processes_with
 
 from course_tasks import app as course_app
 from course_tasks.machinery import run_state
@@ -50,8 +49,8 @@ def stack(tmp_path, monkeypatch):
         stack.start_roles(["main"], reuse_running=False)
         # Celery reads these before its settings: the client apps of the test must use this stack's Redis,
         # while the course's app of this test process keeps the test run's (configured here, before the change).
-        course_app.conf.broker_write_url
-        course_app.backend  # made once per process: before the change too (exclusive's send hook uses it)
+        _ = course_app.conf.broker_write_url
+        _ = course_app.backend  # made once per process: before the change too (exclusive's send hook uses it)
         monkeypatch.setenv("CELERY_BROKER_URL", stack.broker)
         monkeypatch.setenv("CELERY_RESULT_BACKEND", stack.broker)
         yield stack
@@ -147,7 +146,8 @@ def leaders(broker, node):
     found = []
     for pid in processes_with(broker):
         try:
-            cmdline = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
+            with open(f"/proc/{pid}/cmdline", "rb") as file:
+                cmdline = file.read().split(b"\0")
             if b"worker" in cmdline and os.getpgid(pid) == pid and node.encode() in cmdline:
                 found.append(pid)
         except OSError:

@@ -57,9 +57,9 @@ def _(answer):
 @exercise("04.3", en="completed_count() counts only the tasks that succeeded; ready() is true once every task has "
                      "finished, failed or not; successful() only when every task succeeded. Write the prediction "
                      "first, then answer = (prediction, the GroupResult of the three divisions).",
-          ru="completed_count() считает только успешно завершившиеся задачи; ready() возвращает True, когда завершились "
-             "все задачи, упавшие в том числе; successful() — только когда все завершились успешно. Сначала "
-             "запишите прогноз, затем answer = (prediction, GroupResult группы из трёх делений).")
+          ru="completed_count() считает только успешно завершившиеся задачи; ready() возвращает True, когда "
+             "завершились все задачи, упавшие в том числе; successful() — только когда все завершились успешно. "
+             "Сначала запишите прогноз, затем answer = (prediction, GroupResult группы из трёх делений).")
 def _(answer):
     found = _prediction_and_run(answer)
     if found is None:

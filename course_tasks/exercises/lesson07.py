@@ -12,8 +12,8 @@ from . import entries_on, exercise, is_task_names, run_while_paused, started_ord
 DEFAULT_STEPS_SENT = [5, 4, 2, 3, 7]
 
 
-@exercise("07.1", en="the chain gives priority=9 to its first task only; the worker sends the next step itself, with no "
-                     "priority (task_inherit_parent_priority is False), and on Redis no priority means 0, the most "
+@exercise("07.1", en="the chain gives priority=9 to its first task only; the worker sends the next step itself, with "
+                     "no priority (task_inherit_parent_priority is False), and on Redis no priority means 0, the most "
                      "urgent level. Which lists hold what when prio@course is free again?",
           ru="приоритет 9 получает только первая задача цепочки; следующий шаг воркер отправляет сам, без "
              "приоритета (настройка task_inherit_parent_priority равна False), а в Redis отсутствие приоритета "

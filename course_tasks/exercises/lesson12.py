@@ -36,8 +36,9 @@ def _(answer):
     return found is not None and found[0] == found[1] == ("FAILURE", 0)
 
 
-@exercise("12.2", en="the one thing to change is the task: which of the lesson's naps keeps its message until it has "
-                     "ended? Kill the worker during it as before, wait_for_worker(\"delivery\"), answer the AsyncResult.",
+@exercise("12.2", en="the one thing to change is the task: which of the lesson's naps keeps its message until it "
+                     "has ended? Kill the worker during it as before, wait_for_worker(\"delivery\"), answer the "
+                     "AsyncResult.",
           ru="менять нужно задачу: какая из задач урока держит сообщение неподтверждённым, пока не завершится? "
              "Убейте воркер во время её запуска, как раньше, вызовите wait_for_worker(\"delivery\"), а в "
              "answer запишите AsyncResult.")

@@ -49,8 +49,8 @@ register({
               "(logs: {logs}). Other lessons can use them too. They stop when this notebook's kernel stops; then the "
               "Setup cell of the next lesson starts them again.",
         "ru": "Запущено из этого ноутбука за {seconds:.1f} с: встроенный Redis по адресу {url} и воркеры {nodes} "
-              "(логи: {logs}). Другие уроки тоже могут ими пользоваться. Они остановятся вместе с ядром этого ноутбука; "
-              "после этого их снова запустит ячейка Setup следующего урока.",
+              "(логи: {logs}). Другие уроки тоже могут ими пользоваться. Они остановятся вместе с ядром этого "
+              "ноутбука; после этого их снова запустит ячейка Setup следующего урока.",
     },
     "auto_no_rabbitmq": {
         "en": "RabbitMQ: none at {url} (a lesson never starts one; lesson 08 says how to get one).",

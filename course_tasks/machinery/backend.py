@@ -11,7 +11,6 @@ Two of Celery's messages do not fit a learner's situation, so this subclass chan
   queues they consume; if none consumes the task's queue, a note on the exception says so, with the command
   that starts one. The exception itself, its class and its message stay Celery's.
 """
-import socket
 import sys
 from collections import OrderedDict
 from contextlib import contextmanager
@@ -53,7 +52,8 @@ register({
               "и задача ждёт его в очереди.",
     },
     "no_worker_at_all": {
-        "en": "No worker answered on {url} within {timeout:g} s after the timeout. Check with:  python3 course.py check",
+        "en": "No worker answered on {url} within {timeout:g} s after the timeout. "
+              "Check with:  python3 course.py check",
         "ru": "Ни один воркер не ответил через брокер {url} за {timeout:g} с после таймаута. "
               "Проверьте:  python3 course.py check",
     },
@@ -73,7 +73,7 @@ class CourseResultConsumer(ResultConsumer):
         # "The Celery application must be restarted": here the next cell works once the Redis answers again.
         try:
             yield
-        except socket.timeout:  # the builtin TimeoutError: drain_events(timeout=...) polled, nothing came
+        except TimeoutError:  # the builtin TimeoutError: drain_events(timeout=...) polled, nothing came
             raise
         except self._connection_errors:
             try:
@@ -148,8 +148,8 @@ def _note_missing_consumer(exc, app, task_ids):
     try:
         queues = sorted({_queue_of[i] for i in task_ids if i in _queue_of})
         note = missing_consumer(app, queues) or supervision_note(app.conf.broker_write_url, only_restored=True)
-    except (OperationalError, OSError, redis.exceptions.RedisError):  # a hint must never replace the timeout it explains
-        return
+    except (OperationalError, OSError, redis.exceptions.RedisError):
+        return  # a hint must never replace the timeout it explains
     if note and note not in getattr(exc, "__notes__", ()):
         exc.add_note(note)
 
@@ -182,7 +182,9 @@ def _role_of(queue):
 
 def _start_command(queue):
     role = _role_of(queue)
-    return f"python3 course.py {' '.join(role.command())}" if role else f"celery -A course_tasks worker --queues {queue}"
+    if role is None:
+        return f"celery -A course_tasks worker --queues {queue}"
+    return f"python3 course.py {' '.join(role.command())}"
 
 
 @signals.before_task_publish.connect

@@ -24,9 +24,9 @@ BOOT = uuid.uuid4().hex  # new in every worker process
 def _running(task_id):
     """The request of ``task_id`` if a pool process has taken it (and an early ack has been sent), else None."""
     for request in worker_state.active_requests:
-        if request.id == task_id and request.time_start and request.worker_pid:
-            if request.task.acks_late or request.acknowledged:
-                return request
+        if request.id == task_id and request.time_start and request.worker_pid \
+                and (request.task.acks_late or request.acknowledged):
+            return request
     return None
 
 

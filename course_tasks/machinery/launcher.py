@@ -58,7 +58,8 @@ register({
     "up_what_broker": {"en": "  broker: {url}", "ru": "  брокер: {url}"},
     "up_what_workers": {"en": "  workers: {nodes}", "ru": "  воркеры: {nodes}"},
     "up_what_jupyter": {"en": "  JupyterLab: {url}", "ru": "  JupyterLab: {url}"},
-    "up_what_no_jupyter": {"en": "  JupyterLab: not started (--no-jupyter)", "ru": "  JupyterLab: не запущен (--no-jupyter)"},
+    "up_what_no_jupyter": {"en": "  JupyterLab: not started (--no-jupyter)",
+                           "ru": "  JupyterLab: не запущен (--no-jupyter)"},
     "up_what_flower": {"en": "  Flower: {url}", "ru": "  Flower: {url}"},
     "up_no_flower": {
         "en": "  Flower is not part of it; for Flower, stop it and start:  python3 course.py up --flower",

@@ -103,12 +103,12 @@ def process_alive(pid) -> bool:
     return True
 
 
-def describe(kind: str, label: str, lang: str = None) -> str:
+def describe(kind: str, label: str, lang: str | None = None) -> str:
     """What a service is, for a learner: ``worker worker@course``, ``the embedded Redis (redis://...)``, ``Flower``."""
     return say(f"service_{kind if kind in ('worker', 'redis') else 'other'}", lang, name=label)
 
 
-def supervision_note(broker_url: str = None, lang: str = None, now: float = None, nodes=None,
+def supervision_note(broker_url: str | None = None, lang: str | None = None, now: float | None = None, nodes=None,
                      only_restored: bool = False):
     """One sentence in the learner's language about a course service that stopped lately on ``broker_url``
     (default: the course's broker) and is being restarted or is back; None when there is nothing to say.
@@ -123,8 +123,8 @@ def supervision_note(broker_url: str = None, lang: str = None, now: float = None
         if (nodes is not None and event["name"] not in nodes) or (only_restored and not event.get("restored")):
             continue
         name = describe(event["kind"], event["name"], lang)
-        values = dict(name=name[0].upper() + name[1:], ago=max(0, round(now - event["stopped_at"])),
-                      reason=say(f"reason_{event['reason']}", lang, detail=event.get("detail", "")))
+        values = {"name": name[0].upper() + name[1:], "ago": max(0, round(now - event["stopped_at"])),
+                      "reason": say(f"reason_{event['reason']}", lang, detail=event.get("detail", ""))}
         if only_restored:  # all is well again: what is news is that its tasks run a second time
             sentences.append(say("note_gave_back", lang, count=event["restored"],
                                  queues=", ".join(map(repr, event.get("queues", []))), **dict(values, name=name)))
@@ -136,7 +136,7 @@ def supervision_note(broker_url: str = None, lang: str = None, now: float = None
     return " ".join(sentences) or None
 
 
-def recent_events(broker_url: str = None, now: float = None) -> list:
+def recent_events(broker_url: str | None = None, now: float | None = None) -> list:
     """What the running supervisor of ``broker_url`` recorded: services restarting, waiting, or back within
     NOTE_WINDOW seconds (dicts with name, kind, state, reason, ...); empty when no supervisor runs."""
     status = read_json(status_path(broker_url or settings.broker_url()))

@@ -4,6 +4,7 @@ The learner's launcher, the test run and the refresh command all use :class:`Sta
 start exactly the same commands (and so does docker-compose.yml: ``python -m course_tasks ...``).
 Every child gets a process group of its own, and everything started is stopped on exit.
 """
+import contextlib
 import ctypes
 import importlib.util
 import os
@@ -126,13 +127,12 @@ class Service:
 
     def start(self):
         self.log_offset = self.log_size()
-        out = open(self.log_path, "ab") if self.log_path else None
-        self.proc = subprocess.Popen(
-            self.argv, env=self.env, cwd=self.cwd, stdout=out, stderr=subprocess.STDOUT if out else None,
-            stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent,
-        )
-        if out:
-            out.close()
+        with open(self.log_path, "ab") if self.log_path else contextlib.nullcontext() as out:
+            self.proc = subprocess.Popen(
+                self.argv, env=self.env, cwd=self.cwd, stdout=out, stderr=subprocess.STDOUT if out else None,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+                preexec_fn=_die_with_parent,  # noqa: PLW1509 (only prctl, no lock: safe beside the supervisor thread)
+            )
         return self
 
     def alive(self) -> bool:
@@ -171,7 +171,7 @@ class Service:
         except OSError:
             return 0
 
-    def log_since(self, offset: int = None) -> str:
+    def log_since(self, offset: int | None = None) -> str:
         """The log from ``offset`` on (default: from the start of this run)."""
         if not self.log_path:
             return ""
@@ -237,7 +237,7 @@ class Stack:
         self.supervise(service)
         return url
 
-    def use_broker(self, broker: str, backend: str = None):
+    def use_broker(self, broker: str, backend: str | None = None):
         """Every child started from now on talks to ``broker`` (and stores results in ``backend``)."""
         self.env["CELERY_BROKER_URL"] = broker
         self.env["CELERY_RESULT_BACKEND"] = backend or broker

@@ -1,4 +1,4 @@
-"""The live setup heals itself: a service of a :class:`~course_tasks.machinery.services.Stack` that exits is started again.
+"""The live setup heals itself: a service of a :class:`~.services.Stack` that exits is started again.
 
 A thread looks at every supervised service ten times a second. One that exited (a SIGKILL, a worker told
 to shut down, kombu's crash when the Redis goes away with an acks_late task in flight) is started again with

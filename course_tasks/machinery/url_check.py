@@ -36,7 +36,7 @@ register({
 })
 
 
-def url_problem(var: str, url: str, schemes, default: str, lang: str = None, up: bool = False):
+def url_problem(var: str, url: str, schemes, default: str, lang: str | None = None, up: bool = False):
     """Why ``url`` (the value of ``var``) cannot be used, as one sentence with the fix; None if it can."""
     parts = urlsplit(url)
     why = None
@@ -48,7 +48,7 @@ def url_problem(var: str, url: str, schemes, default: str, lang: str = None, up:
         why = say("why_scheme", lang, scheme=parts.scheme, schemes=", ".join(f"{s}://" for s in schemes))
     else:
         try:
-            parts.port
+            _ = parts.port  # raises ValueError for a port that is not a number
         except ValueError:
             why = say("why_port", lang, port=parts.netloc.rsplit("@", 1)[-1].rsplit(":", 1)[-1])
         else:
@@ -60,7 +60,7 @@ def url_problem(var: str, url: str, schemes, default: str, lang: str = None, up:
                why=why, default=default)
 
 
-def startup_problem(command: str, env=None, lang: str = None):
+def startup_problem(command: str, env=None, lang: str | None = None):
     """The first unusable URL among those ``command`` reads, as one sentence; None if all are fine.
 
     ``test`` and ``refresh`` start a Redis of their own, so only the RabbitMQ URL matters to them.
@@ -71,7 +71,8 @@ def startup_problem(command: str, env=None, lang: str = None):
     if command not in ("test", "refresh"):
         checks = [
             ("CELERY_BROKER_URL", BROKER_SCHEMES, settings.DEFAULT_REDIS_URL),
-            ("CELERY_RESULT_BACKEND", REDIS_SCHEMES, broker if broker.startswith("redis") else settings.DEFAULT_REDIS_URL),
+            ("CELERY_RESULT_BACKEND", REDIS_SCHEMES,
+             broker if broker.startswith("redis") else settings.DEFAULT_REDIS_URL),
             *checks,
         ]
     for var, schemes, default in checks:
