@@ -24,9 +24,19 @@ from .machinery.url_check import startup_problem
 
 
 def cmd_role(args):
-    """Run the process of a role (``worker main``; another kind of settings.roles(), e.g. ``beat NAME``)."""
+    """Run the process of a role (``worker main``; another kind of settings.roles(), e.g. ``beat NAME``, says that it
+    runs by a key in the course's Redis: machinery/presence.py, since it answers no ping)."""
     role = settings.roles()[args.role]
-    os.execv(sys.executable, [sys.executable, "-m", "celery", *role.argv()])
+    if role.kind == "worker":
+        os.execv(sys.executable, [sys.executable, "-m", "celery", *role.argv()])
+    import redis
+    from celery.bin.celery import main as celery
+
+    from .machinery import presence
+
+    presence.keep_alive(redis.Redis.from_url(settings.result_backend()), role.name)
+    sys.argv = ["celery", *role.argv()]
+    return celery()
 
 
 def jupyter_argv(lang=None):

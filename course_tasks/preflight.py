@@ -7,7 +7,7 @@ from . import settings
 from .apps import app_for
 from .errors import SetupError, one_line, setup_error
 from .i18n import register, say
-from .machinery import autostart
+from .machinery import autostart, presence
 from .machinery.plumbing import control_app
 from .machinery.probes import PING_SECONDS, redis_error
 from .machinery.run_state import restarting_nodes, supervision_note
@@ -74,6 +74,16 @@ register({
     "worker_restarting": {
         "en": "No answer within {timeout:g} s (broker {url}) from {nodes}: the course is starting it again.",
         "ru": "Нет ответа за {timeout:g} с (брокер {url}) от {nodes}: курс запускает его снова.",
+    },
+})
+
+register({
+    "service_ok": {"en": "{name}: runs", "ru": "{name}: работает"},
+    "service_down": {
+        "en": "{name} does not run (nothing said so in the course's Redis {url} for {seconds:g} s).\n"
+              "Start it with:  python3 course.py {command}   (or everything at once:  python3 course.py up)",
+        "ru": "{name} не работает (в Redis курса {url} от него нет вестей уже {seconds:g} с).\n"
+              "Запустите его:  python3 course.py {command}   (или всё сразу:  python3 course.py up)",
     },
 })
 
@@ -149,6 +159,18 @@ def check_workers(app, roles=("main",), timeout=1.5):
         slots = stats[w.node][0]["pool"].get("max-concurrency")
         lines.append(say("worker_ok", node=w.node, slots=slots, plural="" if slots == 1 else "es",
                          queues=", ".join(w.queues)))
+    return lines
+
+
+def check_services(app, roles):
+    """The roles of ``roles`` that are not workers (celery beat, say) answer no ping: each says that it runs by a key
+    in the course's Redis (machinery/presence.py). A line each, or SetupError naming the command that starts it."""
+    client, lines = app.backend.client, []
+    for role in (settings.roles()[name] for name in roles):
+        if not presence.alive(client, role.name):
+            raise _error("service_down", app.conf.result_backend, name=role.label, seconds=presence.TTL,
+                         command=" ".join(role.command()))
+        lines.append(say("service_ok", name=role.label))
     return lines
 
 
@@ -256,9 +278,12 @@ def check_setup(app=None, roles=("main",), quiet=False):
     autostart.ensure_setup()
     by_role, lines = settings.roles(), []
     for role_app, group in _apps_of(roles) if app is None else [(app, list(roles))]:
-        lines += [check_broker(role_app), check_backend(role_app), *check_workers(role_app, group),
-                  *stranger_lines(role_app, group)]
-        note = supervision_note(role_app.conf.broker_write_url, nodes={by_role[r].node for r in group},
+        workers = [role for role in group if by_role[role].kind == "worker"]
+        others = [role for role in group if role not in workers]
+        lines += [check_broker(role_app), check_backend(role_app)]
+        lines += [*(check_workers(role_app, workers) if workers else []), *check_services(role_app, others),
+                  *stranger_lines(role_app, workers)]
+        note = supervision_note(role_app.conf.broker_write_url, nodes={by_role[r].label for r in group},
                                 only_restored=True)
         if note:
             lines.append(note)

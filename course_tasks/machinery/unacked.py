@@ -21,7 +21,7 @@ DEFAULT_KEYS_APPS = ("course_tasks", "course_tasks.play")  # their messages wait
 
 
 def restorable(role) -> bool:
-    """Whether the supervisor gives back the messages of ``role``'s worker (a settings.WorkerRole)."""
+    """Whether the supervisor gives back the messages of ``role``'s worker (a settings.Role)."""
     return role.app in DEFAULT_KEYS_APPS
 
 
