@@ -224,8 +224,6 @@ def foreign_workers(app, timeout=STRANGERS_SECONDS):
     binding in a set. The course's members use the course's separator (``sep``); a worker of an app
     with kombu's default one is not reachable by the course's ping, so it is asked by an app of its kind.
     """
-    import redis
-
     raw = app.conf.broker_write_url
     if not _is_redis(raw):
         return {}

@@ -12,7 +12,6 @@ from . import exercise
              "SUCCESS (что даёт / в Python?), исключение при FAILURE и None, если записи нет. Ответ — список "
              "из трёх строк.")
 def _(answer):
-
     if not isinstance(answer, (list, tuple)) or len(answer) != 3:
         return False
     receipts = [divide.delay(6, 3), divide.delay(1, 0)]

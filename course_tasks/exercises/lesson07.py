@@ -19,7 +19,6 @@ DEFAULT_STEPS_SENT = [5, 4, 2, 3, 7]
              "приоритета (настройка task_inherit_parent_priority равна False), а в Redis отсутствие приоритета "
              "означает 0 — самый срочный уровень. Что лежит в каких списках, когда prio@course снова свободен?")
 def _(answer):
-
     if not is_task_names(answer, 3):
         return False
 
@@ -36,7 +35,6 @@ def _(answer):
              "(2 → 0; 3, 4 и 5 → 3; 7 → 6); списки читаются начиная с уровня 0, а внутри одного списка — "
              "в порядке поступления.")
 def _(answer):
-
     if not isinstance(answer, (list, tuple)) or sorted(answer) != sorted(DEFAULT_STEPS_SENT):
         return False
     with Connection(app.conf.broker_url) as plain:  # kombu's defaults: no transport options

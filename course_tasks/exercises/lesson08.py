@@ -14,7 +14,6 @@ from . import entries_on, exercise, is_task_names, run_while_paused, started_ord
              "приоритета означает 0 — самый низкий уровень. Что ждёт в очереди, когда воркер освобождается "
              "после t1?")
 def _(answer):
-
     if not is_task_names(answer, 3):
         return False
 

@@ -1,10 +1,10 @@
 """Exercises of lesson 09: inspecting workers."""
-import time
 
 from .. import settings
 from ..celery import app
 from ..exclusive import exclusive
 from ..tasks import nap
+from ..waiting import wait_until
 from . import exercise, journal_entry
 
 # 09.3: how many nap(1) the check sends to the main worker at once.
@@ -44,9 +44,11 @@ def _(answer):
     inspector = app.control.inspect(destination=[worker.node], timeout=1.0)
     with exclusive():
         results = [nap.delay(1) for _ in range(NAPS)]
-        active, deadline = [], time.monotonic() + 5
-        while len(active) < worker.concurrency and time.monotonic() < deadline:
+        def busy():
             active = (inspector.active() or {}).get(worker.node, [])
+            return active if len(active) >= worker.concurrency else None
+
+        active = wait_until(busy, 5, every=0) or (inspector.active() or {}).get(worker.node, [])
         reserved = (inspector.reserved() or {}).get(worker.node, [])
         seen = {"active": len(active), "reserved": len(reserved)}
         for result in results:

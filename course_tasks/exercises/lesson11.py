@@ -1,11 +1,11 @@
 """Exercises of lesson 11: retries."""
-import time
 
 from celery.exceptions import TimeoutError as CeleryTimeoutError
 from celery.utils.time import get_exponential_backoff_interval
 
 from .. import journal
 from ..retrying import fetch
+from ..waiting import wait_until
 from . import exercise
 
 
@@ -37,12 +37,8 @@ def _(answer):
         answer.get(timeout=15)
     except ConnectionError:
         pass
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if any(e["task"] == "report_failure" and e["args"] == [answer.id] for e in journal.entries()):
-            return True
-        time.sleep(0.05)
-    return False
+    return wait_until(lambda: any(e["task"] == "report_failure" and e["args"] == [answer.id]
+                                  for e in journal.entries()), 10)
 
 
 @exercise("11.3", en="the countdown of retry n (n = 0, 1, 2 ...) is retry_backoff * 2 ** n seconds, at most "

@@ -1,11 +1,11 @@
 """Exercises of lesson 14: chord and callbacks."""
-import time
 
 from celery import chord
 
 from .. import journal, settings
 from ..canvas_tasks import collect
 from ..tasks import nap
+from ..waiting import wait_until
 from . import exercise, journal_entry, result_of
 
 
@@ -29,19 +29,14 @@ def _(answer):
 def _(answer):
     if result_of(answer) != 7:
         return False
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if any(e["task"] == "mul" and e["args"] == [7, 10] and e["state"] == "SUCCESS" for e in journal.entries()):
-            return True
-        time.sleep(0.05)
-    return False
+    return wait_until(lambda: any(e["task"] == "mul" and e["args"] == [7, 10] and e["state"] == "SUCCESS"
+                                  for e in journal.entries()), 10)
 
 
 @exercise("14.3", en="a chord's body gets the header's results in the order of the header, whichever task "
                      "finishes first.",
           ru="тело chord получает результаты заголовка в порядке заголовка, какая бы задача ни завершилась первой.")
 def _(answer):
-
     result = chord([nap.s(0.6), nap.s(0.2), nap.s(0.4)])(collect.s())
     value = result_of(result)
     body = journal_entry(result.id)
