@@ -40,6 +40,12 @@ def redis_answers(url: str, timeout: float = PING_SECONDS) -> bool:
     return redis_error(url, timeout) is None
 
 
+def broker_answers(url, timeout: float = 0.3) -> bool:
+    """Whether the broker of a supervised service answers, as far as the supervisor asks: a Redis is pinged; no URL,
+    or a broker of another kind, counts as answering (its worker says itself when it lost it)."""
+    return not url or not url.startswith("redis") or redis_answers(url, timeout)
+
+
 def amqp_answers(url: str, timeout: float = 2.0) -> bool:
     parts = urlsplit(url)
     if not port_in_use(parts.hostname or LOOPBACK, parts.port or 5672):

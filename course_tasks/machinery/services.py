@@ -19,7 +19,7 @@ from .. import settings
 from ..i18n import register, say
 from ..waiting import wait_until
 from .plumbing import control_app
-from .probes import LOOPBACK, free_port, port_in_use, redis_answers
+from .probes import LOOPBACK, broker_answers, free_port, port_in_use, redis_answers
 from .run_state import broker_key
 from .supervisor import Supervisor
 
@@ -370,8 +370,9 @@ class Stack:
             answering = {}
             for layer in ([s for s in self.services if s not in brokers], brokers):
                 for service in layer:
-                    if service.broker and (broker_key(service.broker) in ours
-                                           or not _broker_answers(service.broker, answering)):
+                    if service.broker and service.broker not in answering:
+                        answering[service.broker] = broker_answers(service.broker)
+                    if service.broker and (broker_key(service.broker) in ours or not answering[service.broker]):
                         service.kill()
                     else:
                         service.send_stop()
@@ -397,10 +398,3 @@ def _ready(role):
     line = f"{role.node} ready." if role.kind == "worker" else role.ready
     return lambda service: line in service.log_since()
 
-
-def _broker_answers(url, cache) -> bool:
-    if url is None or not url.startswith("redis"):
-        return True
-    if url not in cache:
-        cache[url] = redis_answers(url, timeout=0.3)
-    return cache[url]

@@ -22,7 +22,7 @@ from redis.exceptions import RedisError
 from .. import settings
 from ..i18n import register, say
 from . import run_state, unacked
-from .probes import redis_answers
+from .probes import broker_answers
 
 POLL = 0.1  # seconds between two looks at the services
 BROKER_RETRY = 0.5  # seconds between two tries of a broker that does not answer
@@ -96,7 +96,7 @@ class Supervisor(threading.Thread):
             if watch.phase in ("running", "starting") and not service.alive():
                 self._stopped(service, watch, now)
             if watch.phase == "down" and now >= watch.next_try:
-                if not _broker_answers(service.broker):
+                if not broker_answers(service.broker):
                     watch.next_try = now + BROKER_RETRY
                     if watch.event["state"] != "waiting":
                         self._update(watch, "waiting")
@@ -202,7 +202,7 @@ class Supervisor(threading.Thread):
         for url in {s.broker for s in self.watches if s.kind == "worker"}:
             if not url or not url.startswith("redis") or any(run_state.same_broker(url, o) for o in ours):
                 continue
-            if not _broker_answers(url):
+            if not broker_answers(url):
                 if url not in self.down_brokers:
                     self.down_brokers.add(url)
                     self._broker_lost(url)
@@ -254,6 +254,3 @@ class Supervisor(threading.Thread):
             run_state.status_path(self.status_url).unlink(missing_ok=True)
             self.status_url = None
 
-
-def _broker_answers(url) -> bool:
-    return not url or not url.startswith("redis") or redis_answers(url, timeout=0.3)
