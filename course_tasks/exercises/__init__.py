@@ -114,6 +114,15 @@ def entries_on(results, role):
     return entries
 
 
+def prediction_and(answer, kind=object):
+    """``(prediction, what was sent)`` from a predict-then-run answer; None while it is not one yet (not a pair, a
+    part still ``...``, or what was sent not a ``kind``)."""
+    if not isinstance(answer, tuple) or len(answer) != 2 or any(part is Ellipsis for part in answer) \
+            or not isinstance(answer[1], kind):
+        return None
+    return answer
+
+
 def started_order(entries):
     """The task names of ``entries`` in the order they started."""
     return [e["task"] for e in sorted(entries, key=lambda e: e["started"])]
