@@ -58,7 +58,7 @@ def worker_info(node, app=None, timeout=1.0):
 
 def reload_worker(role="play", timeout=RELOAD_TIMEOUT, app=None):
     """Restart the worker of ``role`` so that it imports its modules again; print what it loaded."""
-    app = app or app_for("main")
+    app = app or app_for(role)
     worker = settings.roles()[role]
     url = settings.redacted(app.conf.broker_write_url)
     if worker_info(worker.node, app) is None:
