@@ -23,7 +23,12 @@ def pytest_configure(config):
     global _harness
     if config.option.collectonly or config.option.help:
         return
-    from course_tasks.machinery.harness import REQUIRE_RABBITMQ, LiveHarness, RabbitMQMissing, rabbitmq_required_but_missing
+    from course_tasks.machinery.harness import (
+        REQUIRE_RABBITMQ,
+        LiveHarness,
+        RabbitMQMissing,
+        rabbitmq_required_but_missing,
+    )
 
     if _is_xdist_controller(config):
         missing = rabbitmq_required_but_missing()

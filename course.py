@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """The course's one entry point from a fresh clone: ``python3 course.py up`` or ``python3 course.py test``.
 
-It needs nothing but Python 3.11+ (what the pinned packages require): it makes .venv/ (once), installs requirements.txt into it (again
-only when that file changes) and runs ``python -m course_tasks COMMAND`` inside it.
+It needs nothing but Python 3.11+ (what the pinned packages require): it makes .venv/ (once), installs
+requirements.txt into it (again only when that file changes) and runs ``python -m course_tasks COMMAND`` inside it.
 """
 import hashlib
 import importlib.util

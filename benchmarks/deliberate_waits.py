@@ -22,7 +22,7 @@ CALL = 0.2  # course_tasks/retrying.py CALL_SECONDS: one call of flaky_service
 RETRY = 0.5  # course_tasks/retrying.py RETRY_COUNTDOWN: fetch's self.retry(countdown=...)
 VISIBILITY = 3  # course_tasks/delivery.py VISIBILITY_TIMEOUT (restored within unacked_restore_interval 1 s more)
 SETUP_CHECK = 0.3  # course_tasks/preflight.py DUPLICATES_SECONDS: check_setup() waits this for a second reply
-TIMEOUT_HINT = 0.5  # course_tasks/machinery/backend.py ASK_WORKERS_SECONDS: after a get() timeout, which queues are consumed
+TIMEOUT_HINT = 0.5  # course_tasks/machinery/backend.py ASK_WORKERS_SECONDS: after a get() timeout, who consumes what
 PAUSE_REDIS = 1.0 + 0.5  # priorities.paused() on Redis: kombu's brpop_timeout (1 s) + REDIS_MARGIN (0.5 s)
 KILL_AFTER = 0.5  # course_tasks/faults.py: kill_worker/kill_pool_process(after=0.5), seconds into the task's run
 # A worker restarted by the supervisor answers again after this long: the fastest "works again (N s after it
@@ -96,7 +96,8 @@ WAITS = {
     "12_acks_and_delivery": [
         ("check_setup(roles=delivery)", SETUP_CHECK),  # cell 2
         ("nap_acked_early(1) killed 0.5 s in, worker restarted", KILL_AFTER + WORKER_RESTART),  # cell 7
-        ("nap_acked_late(1): visibility timeout, then the run again (the restart overlaps)", VISIBILITY + 1.0),  # cell 10
+        # cell 10
+        ("nap_acked_late(1): visibility timeout, then the run again (the restart overlaps)", VISIBILITY + 1.0),
         ("nap_acked_late(1): pool process killed 0.5 s in", KILL_AFTER),  # cell 14
         ("nap_requeued(1): killed 0.5 s in, runs again", KILL_AFTER + 1.0),  # cell 17
         ("nap_retried(1): killed 0.5 s in, retried 1 s later, runs again", KILL_AFTER + 1.0 + 1.0),  # cell 19

@@ -63,10 +63,10 @@ def floor(lessons, kernel_start, processes=PROCESSES):
 def report(parts, warm=None):
     """The floor as printed by the benchmark, with the warm run's ratio to it when given."""
     lines = [
-        f"floor   {parts['floor']:6.1f} s  = (waits {parts['waits']:.1f} s in {parts['notebooks']} notebooks"
+        (f"floor   {parts['floor']:6.1f} s  = (waits {parts['waits']:.1f} s in {parts['notebooks']} notebooks"
         f" + {parts['notebooks']} kernel starts x {parts['kernel_start']:.2f} s"
-        f" + exercise solutions {parts['exercises']:.1f} s) / {parts['processes']} test processes",
-        f"        (two notebooks run at once; leaves out unit and end-to-end tests and the live setups' start)",
+        f" + exercise solutions {parts['exercises']:.1f} s) / {parts['processes']} test processes"),
+        "        (two notebooks run at once; leaves out unit and end-to-end tests and the live setups' start)",
     ]
     if warm is not None:
         lines.append(f"warm / floor: {warm / parts['floor']:.2f}")

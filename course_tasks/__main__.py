@@ -1,7 +1,7 @@
 """``python -m course_tasks COMMAND``: start the course, run one service, check the setup, test, refresh.
 
     up [--flower] [--no-jupyter]   broker (the embedded one if none answers) + workers + JupyterLab
-    worker ROLE                    one worker: main, priority or rabbitmq
+    worker ROLE                    one worker: main, priority, play, delivery or rabbitmq (settings.roles())
     jupyter | flower               one service, as docker-compose.yml runs it (JupyterLab on my-notebooks/)
     reset LESSON [--lang en|ru]    start a lesson over: a fresh copy in my-notebooks/ (yours kept aside)
     check                          is the broker there, are the workers answering? (5 s at most)
@@ -9,6 +9,8 @@
     refresh [NOTEBOOK ...]         re-execute lessons with papermill and store their new outputs
     site [--out DIR]               the course as a static website in _site/, from the stored outputs
     slides LESSON ... [--lang en|ru]  lessons as reveal.js slides with their stored outputs (_slides/), offline
+
+A command imports what it needs when it runs (the launcher, pytest, papermill): ``worker`` starts at once.
 """
 import argparse
 import os
@@ -17,22 +19,32 @@ import sys
 from pathlib import Path
 
 from . import settings
+from .i18n import language
+from .machinery import copies
 from .machinery.services import ROOT
 from .machinery.url_check import startup_problem
 
 
-def cmd_worker(args):
-    role = settings.worker_roles()[args.role]
-    os.execv(sys.executable, [sys.executable, "-m", "celery", *role.argv()])
+def cmd_role(args):
+    """Run the process of a role (``worker main``; another kind of settings.roles(), e.g. ``beat NAME``, says that it
+    runs by a key in the course's Redis: machinery/presence.py, since it answers no ping)."""
+    role = settings.roles()[args.role]
+    if role.kind == "worker":
+        os.execv(sys.executable, [sys.executable, "-m", "celery", *role.argv()])
+    import redis
+    from celery.bin.celery import main as celery
+
+    from .machinery import presence
+
+    presence.keep_alive(redis.Redis.from_url(settings.result_backend()), role.name)
+    sys.argv = ["celery", *role.argv()]
+    return celery()
 
 
 def jupyter_argv(lang=None):
     """``jupyter lab`` as the course runs it: on the learner's copies (my-notebooks/), opening on lesson 00 in
     their language, its menus in that language too, no browser of its own, no news pop-up, no update check (it would
     fetch from the Internet). The settings are defaults: what a learner sets in JupyterLab still wins."""
-    from .machinery import copies
-    from .i18n import language
-
     lang = lang or language()
     ip = os.environ.get("COURSE_JUPYTER_IP", "127.0.0.1")
     argv = [sys.executable, "-m", "jupyter", "lab", f"--ServerApp.ip={ip}",
@@ -49,16 +61,12 @@ def jupyter_argv(lang=None):
 
 
 def cmd_jupyter(args):
-    from .machinery import copies
-
     copies.ensure()  # lessons added by a course update get a copy; existing copies are left as they are
     argv = jupyter_argv()
     os.execv(argv[0], argv)
 
 
 def cmd_reset(args):
-    from .machinery import copies
-
     return copies.reset(args.lesson, [args.lang] if args.lang else copies.LANGUAGES)
 
 
@@ -102,6 +110,8 @@ def cmd_site(args):
     from .machinery.site import main
 
     return main(Path(args.out))
+
+
 def cmd_slides(args):
     from .machinery.slides import slides
 
@@ -116,9 +126,10 @@ def main(argv=None):
     p.add_argument("--flower", action="store_true", help="also start Flower on 127.0.0.1:5555")
     p.add_argument("--no-jupyter", action="store_true", help="broker and workers only")
     p.set_defaults(func=cmd_up)
-    p = sub.add_parser("worker", help="run one worker of the course")
-    p.add_argument("role", choices=sorted(settings.worker_roles()))
-    p.set_defaults(func=cmd_worker)
+    for kind in sorted({role.kind for role in settings.roles().values()}):
+        p = sub.add_parser(kind, help=f"run one {kind} of the course")
+        p.add_argument("role", choices=sorted(name for name, role in settings.roles().items() if role.kind == kind))
+        p.set_defaults(func=cmd_role)
     sub.add_parser("jupyter", help="run JupyterLab on your copies of the lessons (my-notebooks/)").set_defaults(
         func=cmd_jupyter)
     p = sub.add_parser("reset", help="start a lesson over: a fresh copy of it in my-notebooks/ (yours kept aside)")

@@ -4,6 +4,7 @@ import time
 from celery import group
 
 from .celery import app
+from .waiting import wait_until
 
 SQUARE_SECONDS = 0.25  # long enough to see the header run in parallel, short enough for a fast lesson
 
@@ -31,9 +32,5 @@ def sum_of_squares_blocking(n):
 def wait_for_entries(journal, count, timeout=10.0):
     """The entries of ``journal`` once it has ``count`` of them, or whatever it has after ``timeout`` s: callbacks
     and errbacks run after the result they follow is stored, so ``.get()`` may return before they end."""
-    deadline = time.monotonic() + timeout
-    entries = journal.entries()
-    while len(entries) < count and time.monotonic() < deadline:
-        time.sleep(0.05)
-        entries = journal.entries()
-    return entries
+    wait_until(lambda: len(journal.entries()) >= count, timeout)
+    return journal.entries()

@@ -12,12 +12,12 @@ to the journal, which only records runs that ended.
 import json
 import time
 
-from celery import Celery
-
-from . import faults, settings  # noqa: F401  (faults: the kill commands this worker answers)
-from .celery import configure, course_config
+from . import celeryconfig, settings
 from .i18n import register, say
-from .journal import HEADER, KEEP_SECONDS, JournaledTask, _process_index, call_text
+from .journal import call_text, entries, text_table
+from .machinery import journaling
+from .machinery.plumbing import course_app
+from .waiting import wait_until
 
 QUEUE = settings.DELIVERY_QUEUE
 VISIBILITY_TIMEOUT = 3  # seconds; kombu's default is 3600
@@ -25,41 +25,32 @@ ATTEMPTS_PREFIX = "course:attempts:"
 UNACKED_KEY = "course.delivery.unacked"
 
 
-def delivery_config():
-    config = course_config(settings.broker_url())
-    return {
-        **config,
-        "broker_transport_options": {
-            **config["broker_transport_options"],
-            "visibility_timeout": VISIBILITY_TIMEOUT,
-            "unacked_restore_interval": 1,
-            "unacked_restore_throttle": 1,
-            "unacked_key": UNACKED_KEY,
-            "unacked_index_key": UNACKED_KEY + "_index",
-            "unacked_mutex_key": UNACKED_KEY + "_mutex",
-        },
-        "task_default_queue": QUEUE,
-        "task_routes": {},
-    }
-
-
-class AttemptTask(JournaledTask):
+class AttemptTask(journaling.JournaledTask):
     """A journaled task that also records when each run starts, so that a run cut off by a kill is seen."""
 
     def __call__(self, *args, **kwargs):
         request = self.request
-        journal = getattr(request, HEADER, None)
+        journal = getattr(request, journaling.HEADER, None)
         if journal and not request.called_directly:
             delivery = request.delivery_info or {}
-            _record(self.app, journal, {
-                "id": request.id, "task": self.name.rsplit(".", 1)[-1], "args": list(args), "kwargs": kwargs,
-                "node": request.hostname, "process": _process_index(), "started": time.time(),
-                "redelivered": bool(delivery.get("redelivered")), "retries": request.retries,
-            })
+            journaling.record(self.app.backend.client, ATTEMPTS_PREFIX + journal, journaling.entry(
+                self, args, kwargs, started=time.time(), redelivered=bool(delivery.get("redelivered")),
+                retries=request.retries))
         return super().__call__(*args, **kwargs)
 
 
-app = configure(Celery("course_tasks_delivery", set_as_current=False, task_cls=AttemptTask), delivery_config)
+app = course_app(
+    "course_tasks_delivery", task_cls=AttemptTask, task_default_queue=QUEUE, task_routes={},
+    broker_transport_options={
+        **celeryconfig.broker_transport_options,
+        "visibility_timeout": VISIBILITY_TIMEOUT,
+        "unacked_restore_interval": 1,
+        "unacked_restore_throttle": 1,
+        "unacked_key": UNACKED_KEY,
+        "unacked_index_key": UNACKED_KEY + "_index",
+        "unacked_mutex_key": UNACKED_KEY + "_mutex",
+    },
+)
 
 
 @app.task(acks_late=False)
@@ -92,35 +83,22 @@ def nap_retried(seconds):
 
 # -- what the notebook reads -------------------------------------------------------------------------
 
-def _client(app_=None):
-    return (app_ or app).backend.client
-
-
-def _record(app_, journal, event):
-    key = ATTEMPTS_PREFIX + journal
-    client = _client(app_)
-    client.rpush(key, json.dumps(event, default=repr))
-    client.expire(key, KEEP_SECONDS)
+def _client():
+    return app.backend.client
 
 
 def record_kill(node, at=None):
     """Note that ``node`` (or a process of it) was killed ``at`` (now by default; faults.kill_* call this)."""
-    from .journal import Journal
-
-    _record(None, Journal.key, {"killed": node, "at": at or time.time()})
+    journaling.record(_client(), ATTEMPTS_PREFIX + journaling.KEY, {"killed": node, "at": at or time.time()})
 
 
 def _events():
-    from .journal import Journal
-
-    return [json.loads(item) for item in _client().lrange(ATTEMPTS_PREFIX + Journal.key, 0, -1)]
+    return [json.loads(item) for item in _client().lrange(ATTEMPTS_PREFIX + journaling.KEY, 0, -1)]
 
 
 def clear():
     """Forget the runs and kills recorded so far (``journal.clear()`` forgets the ended runs)."""
-    from .journal import Journal
-
-    _client().delete(ATTEMPTS_PREFIX + Journal.key)
+    _client().delete(ATTEMPTS_PREFIX + journaling.KEY)
 
 
 def attempts(result=None):
@@ -132,7 +110,7 @@ def attempts(result=None):
     events = _events()
     kills = sorted((e["at"], e["killed"]) for e in events if "killed" in e)
     starts = sorted((e for e in events if "started" in e), key=lambda e: e["started"])
-    ended = [e for e in _journal_entries() if e["task"] in {s["task"] for s in starts}]
+    ended = [e for e in entries() if e["task"] in {s["task"] for s in starts}]
     runs = []
     for start in starts:
         if result is not None and start["id"] != result.id:
@@ -150,18 +128,11 @@ def attempts(result=None):
 
 def wait_for_runs(result, count, timeout=10):
     """Wait until ``count`` runs of ``result``'s task have ended (a countdown's second run comes later)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        runs = [run for run in attempts(result) if run["state"] != "RUNNING"]
-        if len(runs) >= count or time.monotonic() > deadline:
-            return runs
-        time.sleep(0.05)
+    def ended():
+        return [run for run in attempts(result) if run["state"] != "RUNNING"]
 
-
-def _journal_entries():
-    from . import journal
-
-    return journal.entries()
+    wait_until(lambda: len(ended()) >= count, timeout)
+    return ended()
 
 
 register({
@@ -195,9 +166,7 @@ def show_attempts(result=None):
         else:
             delivered = say("delivery.again" if run["redelivered"] else "delivery.first")
         rows.append([str(n), call_text(run), delivered, say("delivery." + run["state"], result=run["result"])])
-    header = say("delivery.header").split("|")
-    widths = [max(len(r[i]) for r in rows + [header]) for i in range(len(header))]
-    print("\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip() for r in [header] + rows))
+    print(text_table(say("delivery.header").split("|"), rows))
 
 
 def where(result):
@@ -205,11 +174,9 @@ def where(result):
 
     A task that has ended is acknowledged just after its outcome is stored: for one, wait (1 s at most)
     until the acknowledgement has reached the broker, so that the answer is not a race."""
+    if _place(result.id) == "unacked" and result.ready():
+        wait_until(lambda: _place(result.id) != "unacked", 1.0, every=0.02)
     place = _place(result.id)
-    deadline = time.monotonic() + 1.0
-    while place == "unacked" and result.ready() and time.monotonic() < deadline:
-        time.sleep(0.02)
-        place = _place(result.id)
     return say("delivery." + (place or "nowhere"), queue=QUEUE, unacked=UNACKED_KEY)
 
 

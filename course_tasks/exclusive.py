@@ -12,11 +12,11 @@ say). A measurement or an order is only true if nobody else's tasks run on that 
 - while the block runs, every other notebook that sends a task to that worker's queues waits
   (saying so) before sending, until the block ends.
 
-The hold is a key in the course's Redis (``course:hold:<node>``) that lives a few seconds unless this
-notebook renews it, so a notebook that dies releases it by itself. It concerns senders only: tasks that
-tasks send (the next step of a chain) are never held back.
+The hold is redis-py's lock (``redis.lock.Lock``) on the key ``course:hold:<node>`` in the course's Redis. It
+lives a few seconds unless this notebook renews it, so a notebook that dies releases it by itself (at once when
+its process is gone from this machine). It concerns senders only: tasks that tasks send (the next step of a
+chain) are never held back.
 """
-import importlib
 import os
 import socket
 import threading
@@ -24,11 +24,17 @@ import time
 from contextlib import contextmanager
 
 from celery import signals
+from redis.exceptions import LockError, RedisError
+from redis.lock import Lock
 
 from . import settings
-from .i18n import say
-from .machinery.notice import Notice as _Notice  # the waiting line, left out of compared outputs
-from .preflight import SetupError
+from .apps import app_for
+from .errors import SetupError
+from .i18n import register, say
+from .machinery import autostart, journaling
+from .machinery.notice import Notice
+from .machinery.run_state import process_alive
+from .waiting import wait_until
 
 KEY_PREFIX = "course:hold:"
 TTL_MS = 5000  # a hold nobody renews (its notebook died) is gone after this
@@ -37,7 +43,43 @@ WAIT_LIMIT = 120.0  # seconds a notebook waits for another before it gives up, s
 POLL = 0.05
 BUSY_SILENT = 2.0  # seconds of waiting for an idle worker before the notebook says so
 
+register({
+    "hold_waiting": {
+        "en": "{node} is held by another notebook{notebook}; waiting until it lets go ...",
+        "ru": "{node} занят другим ноутбуком{notebook}; ждём, пока тот его отпустит…",
+    },
+    "hold_waiting_send": {
+        "en": "{node} is held by another notebook{notebook}; this task is sent when it lets go ...",
+        "ru": "{node} занят другим ноутбуком{notebook}; задача уйдёт, когда тот его отпустит…",
+    },
+    "hold_busy": {
+        "en": "{node} is still running or has queued tasks sent before; waiting until it is idle ...",
+        "ru": "у {node} ещё есть задачи, отправленные раньше; ждём, пока он освободится…",
+    },
+    "hold_waited": {
+        "en": "(waited {seconds:g} s for {node} to be free)",
+        "ru": "(ждали, пока освободится {node}: {seconds:g} с)",
+    },
+    "hold_timeout": {
+        "en": "{node} stayed held by another notebook{notebook} for {seconds:g} s. Let that notebook finish "
+              "its cell (or stop its kernel: lesson 10's %%playground holds play@course until then), "
+              "then run this cell again.",
+        "ru": "{node} уже {seconds:g} с занят другим ноутбуком{notebook}. Дайте тому ноутбуку закончить ячейку "
+              "(или остановите его ядро: %%playground из урока 10 держит play@course до тех пор) "
+              "и выполните эту ячейку снова.",
+    },
+    "hold_busy_timeout": {
+        "en": "{node} did not become idle within {seconds:g} s: tasks sent earlier are still waiting or running. "
+              "See them with app.control.inspect().active(), or purge the queue (lesson 03), then run this cell again.",
+        "ru": "{node} не освободился за {seconds:g} с: задачи, отправленные раньше, ещё ждут или выполняются. "
+              "Посмотрите на них через app.control.inspect().active() или очистите очередь (урок 03) и выполните "
+              "эту ячейку снова.",
+    },
+})
+
 _in_worker = False  # set in a worker's processes: they never wait for a hold
+_held = {}  # node -> (depth, the Lock, its renewing thread's stop event): this process's holds
+_held_lock = threading.Lock()
 
 
 @signals.worker_init.connect
@@ -45,14 +87,10 @@ def _mark_worker(**_):
     global _in_worker
     _in_worker = True
 
-_RELEASE = """if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) else return 0 end"""
 
-
-def _token():
-    """Who holds: this kernel (its journal key), and the notebook's name where Jupyter tells it."""
-    from .journal import Journal
-
-    return Journal.key
+def _value():
+    """Who holds: this kernel (its journal key), its host and pid, and the notebook's name where Jupyter tells it."""
+    return f"{journaling.KEY}|{socket.gethostname()}:{os.getpid()}|{os.environ.get('JPY_SESSION_NAME', '')}"
 
 
 def _holder_name(value):
@@ -61,76 +99,67 @@ def _holder_name(value):
     return f" ({name})" if name else ""
 
 
-def _value():
-    return f"{_token()}|{socket.gethostname()}:{os.getpid()}|{os.environ.get('JPY_SESSION_NAME', '')}"
-
-
 def _holder_gone(value):
     """Is the holder a process of this machine that no longer runs (a kernel killed or stopped)? Its hold
     would expire within TTL_MS anyway; a process of another machine or container is left to that."""
     parts = value.split("|")
     host, _, pid = parts[1].rpartition(":") if len(parts) == 3 else ("", "", "")
-    if host != socket.gethostname() or not pid.isdigit():
-        return False
-    try:
-        os.kill(int(pid), 0)
-    except ProcessLookupError:
-        return True
-    except OSError:
-        pass
-    return False
+    return host == socket.gethostname() and pid.isdigit() and not process_alive(pid)
 
 
-def _app_of(role):
-    return importlib.import_module(settings.worker_roles()[role].app).app
-
-
-class _Hold:
-    """This process's holds: node -> (depth, renewing thread's stop event)."""
-
-    lock = threading.Lock()
-    held = {}
+def _lock(client, node):
+    return Lock(client, KEY_PREFIX + node, timeout=TTL_MS / 1000, thread_local=False)
 
 
 def held_here(node):
-    return node in _Hold.held
+    return node in _held
 
 
 def _other_holder(client, node):
-    """The value of another notebook's hold on ``node``, or None."""
+    """The value of another notebook's hold on ``node``, or None (a dead holder's hold is taken away)."""
     value = client.get(KEY_PREFIX + node)
     if value is None:
         return None
     value = value.decode() if isinstance(value, bytes) else value
-    if value.split("|", 1)[0] == _token():
+    if value.split("|", 1)[0] == journaling.KEY:
         return None
     if _holder_gone(value):
-        client.eval(_RELEASE, 1, KEY_PREFIX + node, value)  # only if it is still that hold
+        try:
+            _lock(client, node).do_release(value)  # only if it is still that hold
+        except LockError:
+            pass  # it changed hands meanwhile
         return None
     return value
 
 
-def _wait_free(client, node, notice, why):
-    deadline = time.monotonic() + WAIT_LIMIT
-    while True:
+def _wait_free(client, node, notice, why, take=None):
+    """Wait (bounded) until no other notebook holds ``node``, saying so in ``notice``; with ``take`` (a Lock),
+    until this notebook holds it."""
+    other = None
+
+    def free():
+        nonlocal other
+        if take is not None and take.acquire(blocking=False, token=_value()):
+            return True
         other = _other_holder(client, node)
         if other is None:
-            return
+            return take is None
         notice.show(say(why, node=node, notebook=_holder_name(other)))
-        if time.monotonic() > deadline:
-            raise SetupError(say("hold_timeout", node=node, notebook=_holder_name(other), seconds=WAIT_LIMIT))
-        time.sleep(POLL)
+        return False
+
+    if not wait_until(free, WAIT_LIMIT, every=POLL):
+        raise SetupError(say("hold_timeout", node=node, notebook=_holder_name(other or ""), seconds=WAIT_LIMIT))
 
 
-def _renew(client, key, value, stop):
+def _renew(lock, stop):
     while not stop.wait(RENEW_EVERY):
         try:
-            client.set(key, value, px=TTL_MS, xx=True)
-        except Exception:
-            pass  # the broker is gone: the hold goes with it
+            lock.reacquire()
+        except RedisError:
+            return  # the broker is gone (the hold with it), or the hold is no longer ours
 
 
-def _queued(app, queues):
+def queued(app, queues):
     """How many messages wait in ``queues`` (every priority level)."""
     total = 0
     with app.connection_for_write() as conn:
@@ -139,77 +168,81 @@ def _queued(app, queues):
         for queue in queues:
             try:
                 total += channel.queue_declare(queue, passive=not redis).message_count
-            except Exception:
+            except conn.channel_errors:
                 return 0  # no such queue yet: nothing waits in it
     return total
 
 
+def _idle(app, worker):
+    """Nothing waits for or runs on ``worker``."""
+    if queued(app, worker.queues):
+        return False
+    with app.connection_for_write() as conn:  # a new connection: a pooled one may predate a broker restart
+        active = app.control.inspect(destination=[worker.node], timeout=1.0, connection=conn).active() or {}
+    return not active.get(worker.node)
+
+
 def _wait_idle(app, worker, notice):
     """Wait (bounded) until nothing of anybody else waits for or runs on ``worker``."""
-    started = time.monotonic()
-    while True:
-        if not _queued(app, worker.queues):
-            with app.connection_for_write() as conn:  # a new connection: a pooled one may predate a broker restart
-                active = app.control.inspect(destination=[worker.node], timeout=1.0, connection=conn).active() or {}
-            if not active.get(worker.node):
-                return
-        waited = time.monotonic() - started
-        if waited > BUSY_SILENT:  # a short wait for this notebook's own last tasks is not worth a line
-            notice.show(say("hold_busy", node=worker.node))
-        if waited > WAIT_LIMIT:
+    if _idle(app, worker):
+        return
+    if not wait_until(lambda: _idle(app, worker), BUSY_SILENT, every=POLL):
+        notice.show(say("hold_busy", node=worker.node))  # a short wait for this notebook's own tasks: no line
+        if not wait_until(lambda: _idle(app, worker), WAIT_LIMIT - BUSY_SILENT, every=POLL):
             raise SetupError(say("hold_busy_timeout", node=worker.node, seconds=WAIT_LIMIT))
-        time.sleep(POLL)
+
+
+def _said_waited(notice, node, started):
+    """Say how long this notebook waited for ``node`` (only if it waited)."""
+    if notice.handle:
+        notice.update(say("hold_waited", node=node, seconds=round(time.monotonic() - started, 1)))
 
 
 @contextmanager
 def exclusive(role="main", idle=True):
     """Hold the worker of ``role`` ("main", "priority", "play", "delivery", "rabbitmq") for this notebook inside
     the ``with`` block. ``idle=False``: do not wait for the worker to be idle first (a helper that kills the
-    worker running this notebook's own task, course_tasks/faults.py)."""
-    worker = settings.worker_roles()[role]
+    worker running this notebook's own task, course_tasks/faults.py).
+
+    The first one of a kernel with no setup running starts it (machinery/autostart.py), as check_setup() does."""
+    worker = settings.roles()[role]
     node = worker.node
-    with _Hold.lock:
-        if node in _Hold.held:  # already ours (paused() inside exclusive(), say)
-            depth, stop = _Hold.held[node]
-            _Hold.held[node] = (depth + 1, stop)
-            nested = True
-        else:
-            nested = False
+    with _held_lock:
+        nested = node in _held
+        if nested:  # already ours (paused() inside exclusive(), say)
+            depth, lock, stop = _held[node]
+            _held[node] = (depth + 1, lock, stop)
     if nested:
         try:
             yield
         finally:
-            with _Hold.lock:
-                depth, stop = _Hold.held[node]
-                _Hold.held[node] = (depth - 1, stop)
+            with _held_lock:
+                depth, lock, stop = _held[node]
+                _held[node] = (depth - 1, lock, stop)
         return
 
-    app = _app_of(role)
-    client = _app_of("main").backend.client  # holds live in the course's Redis, whatever the broker
-    key, value = KEY_PREFIX + node, _value()
-    notice = _Notice()
-    deadline = time.monotonic() + WAIT_LIMIT
-    while not client.set(key, value, px=TTL_MS, nx=True):
-        _wait_free(client, node, notice, "hold_waiting")
-        if time.monotonic() > deadline:
-            raise SetupError(say("hold_timeout", node=node, notebook="", seconds=WAIT_LIMIT))
+    autostart.ensure_setup()
+    app = app_for(role)
+    client = app_for("main").backend.client  # holds live in the course's Redis, whatever the broker
+    lock, notice, started = _lock(client, node), Notice(), time.monotonic()
+    _wait_free(client, node, notice, "hold_waiting", take=lock)
     stop = threading.Event()
-    threading.Thread(target=_renew, args=(client, key, value, stop), daemon=True).start()
-    with _Hold.lock:
-        _Hold.held[node] = (1, stop)
+    threading.Thread(target=_renew, args=(lock, stop), daemon=True).start()
+    with _held_lock:
+        _held[node] = (1, lock, stop)
     try:
         if idle:
             _wait_idle(app, worker, notice)
-        notice.done(node)
+        _said_waited(notice, node, started)
         yield
     finally:
-        with _Hold.lock:
-            del _Hold.held[node]
+        with _held_lock:
+            del _held[node]
         stop.set()
         try:
-            client.eval(_RELEASE, 1, key, value)
-        except Exception:
-            pass  # it expires by itself
+            lock.release()
+        except RedisError:
+            pass  # the broker is gone, or the hold expired: nothing to release
 
 
 def _node_of_queue(queue):
@@ -227,15 +260,11 @@ def _wait_for_holds(routing_key=None, **_):
     node = _node_of_queue(routing_key)
     if node is None or held_here(node):
         return
-    from .celery import app
-
+    notice, started = Notice(), time.monotonic()
     try:
-        client = app.backend.client
+        client = app_for("main").backend.client
         if client.exists(KEY_PREFIX + node):
-            notice = _Notice()
             _wait_free(client, node, notice, "hold_waiting_send")
-            notice.done(node)
-    except SetupError:
-        raise
-    except Exception:
+            _said_waited(notice, node, started)
+    except RedisError:
         pass  # no Redis: sending fails with its own, clearer error

@@ -3,24 +3,18 @@
     kill_worker("delivery", during=result)   # SIGKILL delivery@course's main process while it runs result's task
     kill_pool_process(result)                 # SIGKILL only the pool process running result's task
 
-Both are remote-control commands that the worker carries out on itself, so they work the same when
-the worker runs locally and when it runs in a container (no process id crosses a container's border).
-Every course worker answers them: the main app includes this module, lesson 12's app imports it.
-``course_check_pool`` asks a worker to look for dead pool processes now (lesson 13 counts replaced ones).
-The course's supervisor (``course.py up``, the test harness, Docker's restart policy) starts a killed
+Both are remote-control commands that the worker carries out on itself (``course_tasks/machinery/control.py``,
+which every course worker loads), so they work the same when the worker runs locally and when it runs in a
+container. The course's supervisor (``course.py up``, the test harness, Docker's restart policy) starts a killed
 worker again; ``kill_worker`` waits until it answers.
 """
-import os
-import signal
-import threading
 import time
 
-from celery.worker import state as worker_state
-from celery.worker.control import control_command
-
-from . import settings
+from . import delivery, settings
+from .apps import app_for
 from .exclusive import exclusive, held_here
 from .i18n import register, say
+from .waiting import wait_until
 
 COMEBACK_SECONDS = 20  # a restarted worker answers in 2-4 s; a busy machine may take longer
 ANSWER_SECONDS = 5  # a worker that should be running and does not answer within this is reported
@@ -57,67 +51,6 @@ class FaultError(RuntimeError):
     """A kill could not be carried out; the message says why and what to do."""
 
 
-# -- the commands, run by the worker on itself ------------------------------------------------------
-
-def _running(task_id):
-    """The request of ``task_id`` if a pool process has taken it (and an early ack has been sent), else None."""
-    for request in worker_state.active_requests:
-        if request.id == task_id and request.time_start and request.worker_pid:
-            if request.task.acks_late or request.acknowledged:
-                return request
-    return None
-
-
-def _die(pid):
-    if pid == 1:  # PID 1 of a container ignores SIGKILL sent from inside; exit as abruptly instead
-        os._exit(137)
-    os.kill(pid, signal.SIGKILL)
-
-
-@control_command(args=[("task_id", str)], signature="[task_id]")
-def course_kill_worker(state, task_id=None):
-    """SIGKILL this worker's main process (its pool processes die with it), once task_id runs if given."""
-    if task_id and _running(task_id) is None:
-        return {"waiting": task_id}
-    pid = os.getpid()
-    threading.Timer(0.2, _die, (pid,)).start()  # after the reply has gone out
-    return {"killed": pid}
-
-
-@control_command(args=[("task_id", str)], signature="<task_id>")
-def course_kill_pool_process(state, task_id):
-    """SIGKILL the pool process that runs task_id (as the kernel's OOM killer would)."""
-    request = _running(task_id)
-    if request is None:
-        return {"waiting": task_id}
-    os.kill(request.worker_pid, signal.SIGKILL)
-    _check_pool_soon(state)
-    return {"killed": request.worker_pid}
-
-
-def _check_pool_soon(state):
-    """The pool looks for exited processes when one's sentinel pipe closes, but the process may not be
-    reapable yet at that instant; then its timer finds it within 5 s (AsynPool.timers). Look now instead."""
-    consumer = state.consumer
-    for delay in (0.1, 0.3, 1.0):
-        consumer.hub.call_later(delay, consumer.pool.maintain_pool)
-
-
-@control_command()
-def course_check_pool(state):
-    """Look for exited pool processes now and replace them (what the pool's 5 s timer does anyway)."""
-    _check_pool_soon(state)
-    return {"ok": "checking"}
-
-
-# -- the helpers a notebook calls -------------------------------------------------------------------
-
-def _role_app(role):
-    import importlib
-
-    return importlib.import_module(settings.worker_roles()[role].app).app
-
-
 def _node_pid(app, node, timeout=0.5):
     stats = app.control.inspect(destination=[node], timeout=timeout).stats() or {}
     return stats.get(node, {}).get("pid")
@@ -125,47 +58,40 @@ def _node_pid(app, node, timeout=0.5):
 
 def _command(app, node, name, task_id, deadline):
     """Send ``name`` until the worker does it (it answers "waiting" until the task runs); its reply, or None."""
-    while True:
+    def done():
         replies = app.control.broadcast(name, arguments={"task_id": task_id}, destination=[node],
                                         reply=True, timeout=1.0, limit=1)
         reply = next((r[node] for r in replies or [] if node in r), None)
-        if reply is None or "killed" in reply:
-            return reply
-        if time.monotonic() > deadline:
-            raise FaultError(say("faults.not_started", id=task_id, node=node, seconds=COMEBACK_SECONDS))
-        time.sleep(0.05)
+        return ("reply", reply) if reply is None or "killed" in reply else None
+
+    answer = wait_until(done, deadline - time.monotonic())
+    if answer is None:
+        raise FaultError(say("faults.not_started", id=task_id, node=node, seconds=COMEBACK_SECONDS))
+    return answer[1]
 
 
 def _wait_started(result, seconds, deadline):
     """Wait until ``result``'s task has run for ``seconds`` (its start is recorded by delivery.AttemptTask)."""
-    from . import delivery
-
-    while True:
+    def running():
         runs = delivery.attempts(result)
-        if runs and runs[-1]["state"] == "RUNNING":
-            remaining = runs[-1]["started"] + seconds - time.time()
-            if remaining > 0:
-                time.sleep(remaining)
-            return
-        if time.monotonic() > deadline:
-            raise FaultError(say("faults.not_started", id=result.id, node="?", seconds=COMEBACK_SECONDS))
-        time.sleep(0.05)
+        return runs[-1] if runs and runs[-1]["state"] == "RUNNING" else None
+
+    run = wait_until(running, deadline - time.monotonic())
+    if run is None:
+        raise FaultError(say("faults.not_started", id=result.id, node="?", seconds=COMEBACK_SECONDS))
+    time.sleep(max(0.0, run["started"] + seconds - time.time()))
 
 
 def _answering(app, node, seconds, role):
     """The process id of ``node`` once it answers (waiting up to ``seconds``), else FaultError."""
-    deadline = time.monotonic() + seconds
-    while True:
-        pid = _node_pid(app, node)
-        if pid is not None:
-            return pid
-        if time.monotonic() > deadline:
-            raise FaultError(say("faults.no_worker", node=node, seconds=seconds, role=role,
-                                 url=settings.redacted(app.conf.broker_write_url)))
+    pid = wait_until(lambda: _node_pid(app, node), seconds, every=0)
+    if pid is None:
+        raise FaultError(say("faults.no_worker", node=node, seconds=seconds, role=role,
+                             url=settings.redacted(app.conf.broker_write_url)))
+    return pid
 
 
-class _Killed:
-    pids = {}  # role -> the process id kill_worker killed
+_killed = {}  # role -> the process id kill_worker killed
 
 
 def kill_worker(role="delivery", during=None, after=0.5):
@@ -177,8 +103,8 @@ def kill_worker(role="delivery", during=None, after=0.5):
     Called inside ``with exclusive(role):``, the hold is the block's; called alone, it lasts until the
     worker answers again (quietly: :func:`wait_for_worker` says so), so that another notebook that
     takes the worker next finds it running."""
-    node = settings.worker_roles()[role].node
-    _answering(_role_app(role), node, ANSWER_SECONDS, role)  # a worker that is not there: said at once
+    node = settings.roles()[role].node
+    _answering(app_for(role), node, ANSWER_SECONDS, role)  # a worker that is not there: said at once
     alone = not held_here(node)
     with exclusive(role, idle=False):  # its own task may be running: do not wait for that
         _kill_worker(role, during, after)
@@ -187,19 +113,15 @@ def kill_worker(role="delivery", during=None, after=0.5):
 
 
 def _kill_worker(role, during, after):
-    from . import delivery
-
-    app, node = _role_app(role), settings.worker_roles()[role].node
+    app, node = app_for(role), settings.roles()[role].node
     old_pid = _answering(app, node, ANSWER_SECONDS, role)
     deadline = time.monotonic() + COMEBACK_SECONDS
     if during is not None:
         _wait_started(during, after, deadline)
     _command(app, node, "course_kill_worker", during.id if during is not None else None, deadline)
     delivery.record_kill(node, at=time.time() + 0.2)  # the worker dies 0.2 s after its reply
-    _Killed.pids[role] = old_pid
-    deadline = time.monotonic() + 5
-    while app.control.ping(destination=[node], timeout=0.2) and time.monotonic() < deadline:
-        time.sleep(0.05)
+    _killed[role] = old_pid
+    wait_until(lambda: not app.control.ping(destination=[node], timeout=0.2), 5)
 
 
 def wait_for_worker(role="delivery"):
@@ -210,31 +132,29 @@ def wait_for_worker(role="delivery"):
 def _back(role, quiet):
     """Wait (bounded) until the worker of ``role`` answers with a new process. Unless ``quiet``, say that it is
     back, or that it takes long, and fail with FaultError at the deadline; ``quiet`` says nothing either way."""
-    app, node = _role_app(role), settings.worker_roles()[role].node
-    started = time.monotonic()
-    deadline, notice = started + COMEBACK_SECONDS, None if quiet else started + NOTICE_SECONDS
-    while True:
+    app, node = app_for(role), settings.roles()[role].node
+
+    def new_process():
         pid = _node_pid(app, node)
-        if pid is not None and pid != _Killed.pids.get(role):
-            if not quiet:
-                print(say("faults.back", node=node))
-            return
-        if notice and time.monotonic() > notice:
+        return pid is not None and pid != _killed.get(role)
+
+    if wait_until(new_process, NOTICE_SECONDS, every=0.1):
+        back = True
+    else:
+        if not quiet:
             print(say("faults.still_waiting", node=node, seconds=NOTICE_SECONDS))
-            notice = None
-        if time.monotonic() > deadline:
-            if quiet:
-                return
-            raise FaultError(say("faults.not_back", node=node, seconds=COMEBACK_SECONDS, role=role))
-        time.sleep(0.1)
+        back = wait_until(new_process, COMEBACK_SECONDS - NOTICE_SECONDS, every=0.1)
+    if quiet:
+        return
+    if not back:
+        raise FaultError(say("faults.not_back", node=node, seconds=COMEBACK_SECONDS, role=role))
+    print(say("faults.back", node=node))
 
 
 def kill_pool_process(result, role="delivery", after=0.5):
     """SIGKILL the pool process running ``result``'s task, ``after`` seconds into its run; the worker lives on.
     The worker is this notebook's meanwhile (``exclusive(role)``): other notebooks wait to send to it."""
-    from . import delivery
-
-    app, node = _role_app(role), settings.worker_roles()[role].node
+    app, node = app_for(role), settings.roles()[role].node
     _answering(app, node, ANSWER_SECONDS, role)  # a worker that is not there: said at once
     with exclusive(role, idle=False):  # its own task may be running: do not wait for that
         deadline = time.monotonic() + COMEBACK_SECONDS

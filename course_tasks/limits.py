@@ -6,6 +6,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 
 from .celery import app
 from .i18n import register, say
+from .waiting import wait_until
 
 SCRATCH_PREFIX = "course:scratch:"
 
@@ -58,23 +59,21 @@ def replaced_since(before, node="worker@course", timeout=6):
     """How many of the pool processes ``before`` (``pool_processes()``) have been replaced by new ones.
 
     The worker notices a dead pool process at once, or at its pool check every 5 s; the course's
-    ``course_check_pool`` command (course_tasks/faults.py) asks for that check now."""
+    ``course_check_pool`` command (course_tasks/machinery/control.py) asks for that check now."""
     app.control.broadcast("course_check_pool", destination=[node])
-    deadline = time.monotonic() + timeout
-    while True:
+    def replaced():
         now = pool_processes(node)
-        if (now != before and len(now) == len(before)) or time.monotonic() > deadline:
-            return len(set(before) - set(now))
-        time.sleep(0.1)
+        return now if now != before and len(now) == len(before) else None
+
+    now = wait_until(replaced, timeout, every=0.1) or pool_processes(node)
+    return len(set(before) - set(now))
 
 
 def wait_running(result, node="worker@course", timeout=10):
     """Wait until a pool process of ``node`` runs ``result``'s task (``inspect().query_task``)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def active():
         replies = app.control.inspect(destination=[node], timeout=1.0).query_task(result.id) or {}
-        state = replies.get(node, {}).get(result.id, [None])[0]
-        if state == "active":
-            return
-        time.sleep(0.05)
-    raise TimeoutError(say("limits.not_running", id=result.id, node=node, seconds=timeout))
+        return replies.get(node, {}).get(result.id, [None])[0] == "active"
+
+    if not wait_until(active, timeout):
+        raise TimeoutError(say("limits.not_running", id=result.id, node=node, seconds=timeout))

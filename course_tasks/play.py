@@ -1,7 +1,7 @@
 """The app of play@course (lesson 10): the course's app, plus the learners' modules of the playground."""
-from . import playground
 from .celery import app
+from .machinery import loading
 
-playground.load(app)
+loading.load(app)
 
 __all__ = ["app"]

@@ -1,49 +1,18 @@
-"""The learners' own task modules (lesson 10): every ``*.py`` in the playground folder, imported by play@course.
+"""The learners' own task modules (lesson 10), on the notebook's side: the ``%%playground`` cell magic writes one
+to the playground folder that play@course imports (``course_tasks/machinery/loading.py``), and a notebook's first
+``%%playground`` holds play@course for it until its kernel stops (:func:`hold`).
 
-The folder is ``settings.playground_dir()``; a notebook writes a module there (``%%writefile``) and
-restarts the worker (``reload_worker()``), which imports it again. A module that fails to import does
-not stop the worker: the error is kept and reported to the notebook that asked for the restart.
-The first ``%%playground`` of a notebook holds play@course for it until its kernel stops (:func:`hold`).
+    %load_ext course_tasks.playground
 """
 import atexit
 import contextlib
-import importlib
-import sys
-import traceback
 from pathlib import Path
 
 from . import settings
+from .exclusive import exclusive
 from .i18n import register, say
 
 PLAYGROUND = Path(settings.playground_dir())
-
-_loaded = {}  # module name -> the names of the tasks it registered
-_errors = {}  # module name -> the last line of its import error
-
-
-def load(app):
-    """Import every module of the playground into this process (the play worker, once, at start)."""
-    sys.dont_write_bytecode = True  # a module rewritten within the same second is never read from a stale .pyc
-    PLAYGROUND.mkdir(parents=True, exist_ok=True)
-    sys.path.insert(0, str(PLAYGROUND))
-    for path in sorted(PLAYGROUND.glob("*.py")):
-        try:
-            module = importlib.import_module(path.stem)
-        except Exception:
-            _errors[path.stem] = traceback.format_exc(limit=0).strip().splitlines()[-1]
-            traceback.print_exc()
-            continue
-        _loaded[path.stem] = module
-
-
-def report(app):
-    """``{"modules": {name: [task names]}, "errors": {name: error}}``: what :func:`load` found, for the notebook."""
-    modules = {name: sorted(t for t, task in app.tasks.items() if getattr(task, "__module__", None) == name)
-               for name in _loaded}
-    return {"modules": modules, "errors": dict(_errors)}
-
-
-# -- in the notebook: %load_ext course_tasks.playground, then a cell that starts with %%playground my_tasks.py --
 
 register({
     "playground_written": {
@@ -57,8 +26,7 @@ register({
 })
 
 
-class _Hold:
-    stack = None  # this kernel's hold on play@course, from its first %%playground until the kernel stops
+_hold = None  # this kernel's hold on play@course (an ExitStack), from its first %%playground until it stops
 
 
 def hold():
@@ -68,18 +36,18 @@ def hold():
     restart, call. Another notebook writing the same module and restarting the same worker in between
     (lesson 10's twin, say) would change what each of them sees, so the first ``%%playground`` of a
     notebook takes play@course; another notebook waits (saying so) until this kernel stops."""
-    if _Hold.stack is None:
-        from .exclusive import exclusive
-
+    global _hold
+    if _hold is None:
         stack = contextlib.ExitStack()
         stack.enter_context(exclusive("play"))
-        _Hold.stack = stack
+        _hold = stack
         atexit.register(release)
 
 
 def release():
     """Let play@course go (the end of this kernel does it as well, within seconds)."""
-    stack, _Hold.stack = _Hold.stack, None
+    global _hold
+    stack, _hold = _hold, None
     if stack is not None:
         stack.close()
 

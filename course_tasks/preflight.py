@@ -1,16 +1,91 @@
 """Is everything a lesson needs there? Broker, result backend, workers: answered in seconds, never a hang."""
-from . import settings
-from .i18n import language, say
+import redis
+from celery import Celery
+from kombu.exceptions import OperationalError
 
-PING_SECONDS = 1.0  # a raw PING to a Redis: a silent port (accepts, never answers) is told in this time
+from . import settings
+from .apps import app_for
+from .errors import SetupError, one_line, setup_error
+from .i18n import register, say
+from .machinery import autostart, presence
+from .machinery.plumbing import control_app
+from .machinery.probes import PING_SECONDS, redis_error
+from .machinery.run_state import restarting_nodes, supervision_note
+
 DUPLICATES_SECONDS = 0.3  # after the last reply, how long more replies (a second worker of one name) are awaited
 STRANGERS_SECONDS = 0.5  # how long a worker of another app is given to answer
 PIDBOX_BINDINGS = "_kombu.binding.celery.pidbox"  # kombu's Redis set: one member per worker listening for control
 KOMBU_SEP = "\x06\x16"  # kombu's default separator in that set; the course's is ":"
 
+register({
+    "broker_ok": {
+        "en": "broker: {kind} answers",
+        "ru": "брокер: {kind} отвечает",
+    },
+    "backend_ok": {
+        "en": "result backend: {kind} answers",
+        "ru": "хранилище результатов: {kind} отвечает",
+    },
+    "worker_ok": {
+        "en": "worker: {node} answers ({slots} process{plural}, queues: {queues})",
+        "ru": "воркер: {node} отвечает (процессов: {slots}, очереди: {queues})",
+    },
+    "worker_down": {
+        "en": "No worker answered within {timeout:g} s (broker {url}): {nodes}.\n"
+              "{start}\n(or everything at once:  python3 course.py up)",
+        "ru": "Нет ответа за {timeout:g} с (брокер {url}) от воркеров: {nodes}.\n"
+              "{start}\n(или всё сразу:  python3 course.py up)",
+    },
+    "all_ok": {
+        "en": "Ready.",
+        "ru": "Всё готово.",
+    },
+    "worker_start_one": {
+        "en": "Start one with:  {command}",
+        "ru": "Запустите воркер:  {command}",
+    },
+    "worker_start_many": {
+        "en": "Start them with:\n{commands}",
+        "ru": "Запустите воркеры:\n{commands}",
+    },
+    "worker_twice": {
+        "en": "{count} workers answer as {nodes} on {url}, so tasks go to either, and lessons that time or order "
+              "tasks show wrong results.\nUsually two  python3 course.py up  share this broker: stop all but one "
+              "(Ctrl-C in its terminal), then run  python3 course.py check.",
+        "ru": "Под именем {nodes} отвечают сразу несколько воркеров ({count}) через брокер {url}. Задачи достаются "
+              "то одному, то другому, и уроки, где задачи замеряются или упорядочиваются, покажут неверный "
+              "результат.\nОбычно так бывает, когда этим брокером пользуются два  python3 course.py up: оставьте "
+              "один (Ctrl-C в терминале лишнего) и выполните  python3 course.py check.",
+    },
+    "stranger_takes": {
+        "en": "A Celery worker that is not the course's, {node}, consumes the queue {queues} on {url}: it "
+              "takes the course's tasks, which then fail (NotRegistered) or never finish.\nStop it, or give the "
+              "course a Redis database of its own (CELERY_BROKER_URL=redis://host:port/1).",
+        "ru": "Воркер Celery не из курса, {node}, берёт задачи из очереди {queues} через брокер {url}. "
+              "Задачи курса, которые достанутся ему, упадут (NotRegistered) или не завершатся никогда.\n"
+              "Остановите его или отдайте курсу отдельную базу Redis (CELERY_BROKER_URL=redis://хост:порт/1).",
+    },
+    "stranger_there": {
+        "en": "note: {node}, a Celery worker that is not the course's, listens on {url} (queues: {queues}); "
+              "it does not consume the course's queues.",
+        "ru": "к сведению: {node}, воркер Celery не из курса, слушает брокер {url} (очереди: {queues}); "
+              "очереди курса он не читает.",
+    },
+    "worker_restarting": {
+        "en": "No answer within {timeout:g} s (broker {url}) from {nodes}: the course is starting it again.",
+        "ru": "Нет ответа за {timeout:g} с (брокер {url}) от {nodes}: курс запускает его снова.",
+    },
+})
 
-class SetupError(RuntimeError):
-    """Something a lesson needs is missing; the message says what and how to fix it."""
+register({
+    "service_ok": {"en": "{name}: runs", "ru": "{name}: работает"},
+    "service_down": {
+        "en": "{name} does not run (nothing said so in the course's Redis {url} for {seconds:g} s).\n"
+              "Start it with:  python3 course.py {command}   (or everything at once:  python3 course.py up)",
+        "ru": "{name} не работает (в Redis курса {url} от него нет вестей уже {seconds:g} с).\n"
+              "Запустите его:  python3 course.py {command}   (или всё сразу:  python3 course.py up)",
+    },
+})
 
 
 def _kind(url):
@@ -21,95 +96,37 @@ def _is_redis(url):
     return url.startswith(("redis://", "rediss://", "unix://"))
 
 
-def supervision_note(broker_url, lang=None, **only):
-    """What the course's supervisor saw lately on ``broker_url`` (a service restarting, ...), or None;
-    ``only``: see run_state.supervision_note (nodes=..., only_restored=True)."""
-    try:
-        from .machinery.run_state import supervision_note as note
-
-        return note(broker_url, lang or language(), **only)
-    except Exception:  # a note is extra information; its failure must not replace the message it adds to
-        return None
-
-
-def restarting_nodes(broker_url):
-    """The nodes the course's supervisor is starting again (or waiting to) on ``broker_url``."""
-    try:
-        from .machinery.run_state import recent_events
-
-        return {e["name"] for e in recent_events(broker_url) if e["state"] in ("restarting", "waiting")}
-    except Exception:
-        return set()
-
-
-class NoReply(str):
-    """Why a Redis check failed, when the port accepted the connection and nothing answered."""
-
-
-def no_reply(timeout):
-    return NoReply(say("no_reply", timeout=timeout))
-
-
-def setup_error(message, raw_url, cls=SetupError, **values):
-    """A ``cls`` (SetupError) saying ``message``, with the supervisor's note about ``raw_url`` when there is one.
-
-    A message with a ``{fix}`` gets the fix that fits: another port when the port is held by something that
-    does not answer (``error`` is a :class:`NoReply`), else starting the course."""
-    if message in ("broker_down", "backend_down"):
-        values["fix"] = say("fix_silent_port" if isinstance(values.get("error"), NoReply) else f"fix_{message}")
-    note = supervision_note(raw_url)
-    return cls(say(message, **values) + (f"\n{note}" if note else ""))
-
-
-def redis_ping_error(url, timeout=PING_SECONDS):
-    """None if the Redis at ``url`` answers PING within ``timeout`` seconds, else why not, in one line."""
-    import redis
-
-    try:
-        redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout).ping()
-    except redis.exceptions.TimeoutError:
-        return no_reply(timeout)
-    except Exception as exc:
-        return one_line(exc)
-    return None
+def _error(message, raw_url, **values):
+    """The SetupError saying ``message``, with what the course's supervisor saw lately on ``raw_url``."""
+    return setup_error(message, supervision_note(raw_url), url=settings.redacted(raw_url), **values)
 
 
 def check_broker(app, timeout=2.0):
     raw = app.conf.broker_write_url
-    url = settings.redacted(raw)
-    error = redis_ping_error(raw) if _is_redis(raw) else None  # kombu alone would wait for ever on a silent port
+    error = redis_error(raw) if _is_redis(raw) else None  # kombu alone would wait for ever on a silent port
     if error is None:
         try:
             with app.connection_for_write() as conn:
                 conn.ensure_connection(max_retries=1, interval_start=0, timeout=timeout)
-        except Exception as exc:  # any failure to connect is reported the same way
+        except (OperationalError, OSError) as exc:  # any failure to connect is reported the same way
             error = one_line(exc)
     if error is not None:
-        raise setup_error("broker_down", raw, url=url, error=error) from None
-    return say("broker_ok", kind=_kind(url))
+        raise _error("broker_down", raw, error=error) from None
+    return say("broker_ok", kind=_kind(raw))
 
 
 def check_broker_at(url, timeout=2.0):
     """Check a broker by URL alone (lesson 00 shows what a missing one looks like)."""
-    from .machinery.services import control_app
-
     return check_broker(control_app(url), timeout=timeout)
 
 
 def check_backend(app):
+    """The course's result backend is a Redis (machinery/url_check.py refuses any other): does it answer?"""
     raw = app.conf.result_backend
-    url = settings.redacted(raw)
-    if _is_redis(raw):
-        error = redis_ping_error(raw)
-    else:
-        try:
-            app.backend.client.ping()
-            error = None
-        except Exception as exc:
-            error = one_line(exc)
+    error = redis_error(raw)
     if error is not None:
-        raise setup_error("backend_down", raw, url=url, error=error)
-    return say("backend_ok", kind=_kind(url))
+        raise _error("backend_down", raw, error=error)
+    return say("backend_ok", kind=_kind(raw))
 
 
 def check_workers(app, roles=("main",), timeout=1.5):
@@ -118,10 +135,9 @@ def check_workers(app, roles=("main",), timeout=1.5):
     Raises SetupError when one does not answer, or when two workers answer under one name (two course
     setups on one broker: tasks go to either, and lessons that time or order them show wrong results).
     """
-    by_role = settings.worker_roles()
+    by_role = settings.roles()
     wanted = [by_role[r] for r in roles]
     raw = app.conf.broker_write_url
-    url = settings.redacted(raw)
     replies = _stats(app, [w.node for w in wanted], timeout)
     stats = {}
     for reply in replies:
@@ -129,22 +145,32 @@ def check_workers(app, roles=("main",), timeout=1.5):
             stats.setdefault(node, []).append(answer)
     missing = [w for w in wanted if w.node not in stats]
     if missing and {w.node for w in missing} <= restarting_nodes(raw):  # not "start one": the course is doing it
-        raise setup_error("worker_restarting", raw, nodes=", ".join(w.node for w in missing), timeout=timeout,
-                          url=url)
+        raise _error("worker_restarting", raw, nodes=", ".join(w.node for w in missing), timeout=timeout)
     if missing:
-        commands = [f"python3 course.py worker {w.name}" for w in missing]
+        commands = [f"python3 course.py {' '.join(w.command())}" for w in missing]
         start = (say("worker_start_one", command=commands[0]) if len(commands) == 1 else
                  say("worker_start_many", commands="\n".join(f"  {c}" for c in commands)))
-        raise setup_error("worker_down", raw, nodes=", ".join(w.node for w in missing), timeout=timeout, url=url,
-                    start=start)
+        raise _error("worker_down", raw, nodes=", ".join(w.node for w in missing), timeout=timeout, start=start)
     doubled = [w.node for w in wanted if len(stats[w.node]) > 1]
     if doubled:
-        raise setup_error("worker_twice", raw, nodes=", ".join(doubled), count=max(len(stats[n]) for n in doubled), url=url)
+        raise _error("worker_twice", raw, nodes=", ".join(doubled), count=max(len(stats[n]) for n in doubled))
     lines = []
     for w in wanted:
         slots = stats[w.node][0]["pool"].get("max-concurrency")
         lines.append(say("worker_ok", node=w.node, slots=slots, plural="" if slots == 1 else "es",
                          queues=", ".join(w.queues)))
+    return lines
+
+
+def check_services(app, roles):
+    """The roles of ``roles`` that are not workers (celery beat, say) answer no ping: each says that it runs by a key
+    in the course's Redis (machinery/presence.py). A line each, or SetupError naming the command that starts it."""
+    client, lines = app.backend.client, []
+    for role in (settings.roles()[name] for name in roles):
+        if not presence.alive(client, role.name):
+            raise _error("service_down", app.conf.result_backend, name=role.label, seconds=presence.TTL,
+                         command=" ".join(role.command()))
+        lines.append(say("service_ok", name=role.label))
     return lines
 
 
@@ -171,7 +197,7 @@ def _stats(app, nodes, timeout):
             if late:
                 replies += ask(late, timeout)
         except errors as exc:  # the broker went away since check_broker
-            raise setup_error("broker_down", raw, url=settings.redacted(raw), error=one_line(exc)) from None
+            raise _error("broker_down", raw, error=one_line(exc)) from None
     return replies
 
 
@@ -184,12 +210,10 @@ def _short_polls(url):
     """
     if not _is_redis(url):
         return {}
-    import redis
-
     try:
         client = redis.Redis.from_url(url, socket_connect_timeout=PING_SECONDS, socket_timeout=PING_SECONDS)
         major = int(str(client.info("server")["redis_version"]).split(".")[0])
-    except Exception:  # the broadcast that follows says what is wrong with the broker, if anything
+    except (redis.exceptions.RedisError, OSError, ValueError):  # the broadcast that follows says what is wrong
         return {}
     return {"polling_interval": 0.1} if major >= 6 else {}
 
@@ -201,9 +225,6 @@ def foreign_workers(app, timeout=STRANGERS_SECONDS):
     binding in a set. The course's members use the course's separator (``sep``); a worker of an app
     with kombu's default one is not reachable by the course's ping, so it is asked by an app of its kind.
     """
-    import redis
-    from celery import Celery
-
     raw = app.conf.broker_write_url
     if not _is_redis(raw):
         return {}
@@ -228,9 +249,9 @@ def stranger_lines(app, roles):
     """A warning line for every worker of another app on this broker; it may take tasks of the course's queues."""
     try:
         strangers = foreign_workers(app)
-    except Exception:  # a note must never break the check it adds to
+    except (redis.exceptions.RedisError, OperationalError, OSError):  # a note must never break the check it adds to
         return []
-    by_role = settings.worker_roles()
+    by_role = settings.roles()
     ours = {q for r in roles for q in by_role[r].queues}
     url = settings.redacted(app.conf.broker_write_url)
     lines = []
@@ -246,16 +267,22 @@ def stranger_lines(app, roles):
 def check_setup(app=None, roles=("main",), quiet=False):
     """Check the broker, the result backend and the workers; print one line each, raise SetupError if one is missing.
 
+    In a notebook's kernel with no setup running, it first starts one (machinery/autostart.py: the embedded Redis
+    and the course's workers, which stop with the kernel); ``COURSE_AUTOSTART=0`` turns that off.
     Without ``app``, each worker is looked for through its own app (the RabbitMQ worker through RabbitMQ).
     A Celery worker of another app on the same Redis that consumes a course's queue is a SetupError (it takes
     the course's tasks); one on other queues is a line of its own. A worker the supervisor restarted lately
     after it was killed mid-task gets a line too: its tasks went back to the queue and run again.
     """
-    by_role, lines = settings.worker_roles(), []
+    autostart.ensure_setup()
+    by_role, lines = settings.roles(), []
     for role_app, group in _apps_of(roles) if app is None else [(app, list(roles))]:
-        lines += [check_broker(role_app), check_backend(role_app), *check_workers(role_app, group),
-                  *stranger_lines(role_app, group)]
-        note = supervision_note(role_app.conf.broker_write_url, nodes={by_role[r].node for r in group},
+        workers = [role for role in group if by_role[role].kind == "worker"]
+        others = [role for role in group if role not in workers]
+        lines += [check_broker(role_app), check_backend(role_app)]
+        lines += [*(check_workers(role_app, workers) if workers else []), *check_services(role_app, others),
+                  *stranger_lines(role_app, workers)]
+        note = supervision_note(role_app.conf.broker_write_url, nodes={by_role[r].label for r in group},
                                 only_restored=True)
         if note:
             lines.append(note)
@@ -265,19 +292,8 @@ def check_setup(app=None, roles=("main",), quiet=False):
 
 
 def _apps_of(roles):
-    """``[(app, [role, ...]), ...]``: the roles grouped by the app their worker runs (settings.WorkerRole.app)."""
-    import importlib
-
-    by_role, groups = settings.worker_roles(), {}
+    """``[(app, [role, ...]), ...]``: the roles grouped by the app their worker runs."""
+    groups = {}
     for role in roles:
-        groups.setdefault(by_role[role].app, []).append(role)
-    return [(importlib.import_module(module).app, group) for module, group in groups.items()]
-
-
-def one_line(exc):
-    """The first line of what ``exc`` says (at most 160 characters), or its class name if it says nothing."""
-    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-    return text[:160]
-
-
-__import__(f"{__package__}.machinery.autostart", fromlist=["_"]).ensure_setup()  # in a kernel, no broker: start the setup
+        groups.setdefault(settings.roles()[role].app, []).append(role)
+    return [(app_for(group[0]), group) for group in groups.values()]

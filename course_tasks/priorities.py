@@ -7,9 +7,12 @@ the order it runs them is then the broker's priority order and nothing else, the
 import time
 from contextlib import contextmanager
 
-from .exclusive import exclusive
+from . import settings
+from .errors import SetupError
+from .exclusive import POLL, exclusive, queued
 from .i18n import register, say
-from .preflight import SetupError
+from .journal import call_text, text_table
+from .waiting import wait_until
 
 #: Extra wait on Redis after the worker stopped consuming (see :func:`paused`), in seconds.
 REDIS_MARGIN = 0.5
@@ -32,16 +35,10 @@ def paused(app, queue, node, timeout=5.0):
 
 
 def _wait_drained(app, queue, timeout):
-    from .exclusive import POLL, _queued
-
-    deadline = time.monotonic() + timeout
-    while _queued(app, [queue]) and time.monotonic() < deadline:
-        time.sleep(POLL)
+    wait_until(lambda: not queued(app, [queue]), timeout, every=POLL)
 
 
 def _role_of(node):
-    from . import settings
-
     return next(role for role, worker in settings.worker_roles().items() if worker.node == node)
 
 
@@ -66,11 +63,9 @@ def _cancelled(app, queue, node, timeout):
 
 def _wait_for_no_consumer(conn, queue, timeout):
     """RabbitMQ counts a queue's consumers: wait (bounded) until the cancelled one is gone."""
-    deadline = time.monotonic() + timeout
-    while conn.default_channel.queue_declare(queue, passive=True).consumer_count:
-        if time.monotonic() > deadline:
-            raise SetupError(f"{queue!r} still has a consumer {timeout:g} s after cancel_consumer")
-        time.sleep(0.01)
+    if not wait_until(lambda: not conn.default_channel.queue_declare(queue, passive=True).consumer_count, timeout,
+                      every=0.01):
+        raise SetupError(f"{queue!r} still has a consumer {timeout:g} s after cancel_consumer")
 
 
 def _control(app, command, queue, node, timeout):
@@ -84,8 +79,6 @@ def _control(app, command, queue, node, timeout):
 def run_order(sent, journal):
     """``[(sent_no, call, priority), ...]`` for the tasks of ``sent`` (AsyncResults, in send order),
     in the order the worker started them, as recorded in ``journal``."""
-    from .journal import call_text
-
     number = {result.id: n for n, result in enumerate(sent, 1)}
     return [(number[e["id"]], call_text(e), e["priority"]) for e in journal.entries() if e["id"] in number]
 
@@ -96,8 +89,6 @@ register({"priorities.header": {"en": "ran|sent|call|priority", "ru": "выпо�
 def show_order(sent, journal, lang=None):
     """Print :func:`run_order` as a table: the order they ran in, the order they were sent in, the call, the
     priority (the header in the notebook's language)."""
-    from .journal import text_table
-
     rows = [[str(n), str(sent_no), call, str(priority)] for n, (sent_no, call, priority)
             in enumerate(run_order(sent, journal), 1)]
     print(text_table(say("priorities.header", lang).split("|"), rows))

@@ -9,27 +9,15 @@ Publisher confirms are on: ``apply_async()`` returns once RabbitMQ has put the m
 Without them a send is fire-and-forget, and a worker resumed right after the sends (lesson 08's
 ``paused()``) could start before the last messages had arrived, and run them in the wrong order.
 """
-from celery import Celery
+from . import celeryconfig, settings, tasks
+from .machinery.plumbing import course_app
 
-from . import settings, tasks
-from .celery import configure, course_config
-
-
-
-def rabbitmq_config():
-    config = course_config(settings.rabbitmq_url())
-    return {
-        **config,
-        "broker_transport_options": {**config["broker_transport_options"], "confirm_publish": True},
-        "task_default_queue": settings.rabbitmq_queue(),
-        "task_queues": None,  # its own queue only: task_default_queue
-        "task_routes": {},
-    }
-
-
-app = configure(
-    Celery("course_tasks_rabbitmq", set_as_current=False, task_cls="course_tasks.journal:JournaledTask"),
-    rabbitmq_config,
+app = course_app(
+    "course_tasks_rabbitmq", settings.rabbitmq_url(),
+    broker_transport_options={**celeryconfig.broker_transport_options, "confirm_publish": True},
+    task_default_queue=settings.rabbitmq_queue(),
+    task_queues=None,  # its own queue only: task_default_queue
+    task_routes={},
 )
 
 # The very functions of course_tasks.tasks, under the very same task names.

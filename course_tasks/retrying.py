@@ -4,6 +4,7 @@
 ``failures`` calls with the same ``key`` raise ConnectionError, later ones answer. It counts the calls in
 Redis, keyed per task call (the task id stays the same through every retry), so runs never interfere.
 """
+import itertools
 import time
 
 from .celery import app
@@ -32,7 +33,7 @@ def calls_made(key):
 def pauses(entries):
     """Seconds from the end of each attempt (journal entry) to the start of the next: the waits between them."""
     entries = sorted(entries, key=lambda e: e["started"])
-    return [later["started"] - earlier["finished"] for earlier, later in zip(entries, entries[1:])]
+    return [later["started"] - earlier["finished"] for earlier, later in itertools.pairwise(entries)]
 
 
 @app.task(bind=True, max_retries=3)

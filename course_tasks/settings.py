@@ -1,10 +1,11 @@
-"""Everything the course reads from the environment, in one place (no Celery import here).
+"""Everything the course reads from the environment, and the processes it runs (no Celery import here).
 
 The launcher, the tests, the worker and every notebook see the same values, because they all
 read them from here.
 """
 import os
 from dataclasses import dataclass
+from urllib.parse import urlsplit, urlunsplit
 
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
 DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672//"
@@ -14,10 +15,6 @@ PRIORITY_QUEUE = "course.priority"
 MAX_PRIORITY = 9  # ten levels, 0..9, on both brokers
 PLAY_QUEUE = "course.play"  # the tasks learners write themselves (lesson 10)
 DELIVERY_QUEUE = "course.delivery"  # lesson 12: a worker killed mid-task, with a 3 s visibility_timeout
-
-# The workers (roles of worker_roles()) that `python3 course.py up` and the test setup (LiveHarness) start
-# and supervise; "rabbitmq" is added to them when a RabbitMQ answers. A new lesson's worker goes here.
-LOCAL_ROLES = ("main", "priority", "play", "delivery")
 
 
 def broker_url() -> str:
@@ -45,38 +42,75 @@ def rabbitmq_queue() -> str:
 
 
 @dataclass(frozen=True)
-class WorkerRole:
-    """One kind of worker the course runs: which app, which node name, which queues, how many slots."""
+class Role:
+    """One process the course runs: a worker, or another Celery service (``kind``: the celery command, e.g. beat).
 
-    name: str
-    app: str
-    node: str
-    queues: tuple
-    concurrency: int
+    ``python3 course.py up``, a kernel's autostart, the test harness (machinery/services.py, ``Stack.start_roles``) and
+    docker-compose.yml (a service running ``python -m course_tasks KIND NAME``) all start it with :meth:`argv`,
+    supervise it and restart it when it exits; ``check_setup(roles=[NAME])`` checks it (preflight.py).
+    """
+
+    name: str  # python3 course.py KIND NAME
+    app: str  # the module whose ``app`` it runs (celery -A)
+    node: str = None  # a worker's --hostname: what ping, inspect and check_setup name
+    queues: tuple = ()  # a worker's --queues
+    concurrency: int = 1
+    pool: str = "prefork"
+    options: tuple = ()  # more options of its celery command
+    kind: str = "worker"  # the celery command
+    broker: str = "course"  # "course": CELERY_BROKER_URL; "rabbitmq": COURSE_RABBITMQ_URL, started when one answers
+    ready: str = None  # not a worker: the line of its log that says it works (a worker is asked with ping)
+
+    @property
+    def label(self) -> str:
+        """How a learner sees it named: a worker's node name, else the role's name."""
+        return self.node or self.name
+
+    def command(self) -> list:
+        """``python -m course_tasks`` arguments that run it (``worker main``), here and in docker-compose.yml."""
+        return [self.kind, self.name]
 
     def argv(self) -> list:
-        """The ``celery worker`` arguments; the launcher, the tests and Docker all use these."""
+        """The ``celery`` arguments; the launcher, the tests and Docker all use these."""
+        if self.kind != "worker":
+            return ["-A", self.app, self.kind, "--loglevel", "INFO", *self.options]
         return [
             "-A", self.app, "worker",
             "--hostname", self.node,
             "--queues", ",".join(self.queues),
             "--concurrency", str(self.concurrency),
-            "--pool", "prefork",
+            "--pool", self.pool,
             "--loglevel", "INFO",
             "--without-mingle", "--without-gossip",
+            *self.options,
         ]
 
 
+def roles() -> dict:
+    """Every process the course runs, by role name: the one table (a new lesson's worker or service goes here)."""
+    return {role.name: role for role in (
+        Role("main", "course_tasks", "worker@course", (DEFAULT_QUEUE,), concurrency=4),
+        Role("priority", "course_tasks", "prio@course", (PRIORITY_QUEUE,)),
+        Role("play", "course_tasks.play", "play@course", (PLAY_QUEUE,)),
+        Role("delivery", "course_tasks.delivery", "delivery@course", (DELIVERY_QUEUE,)),
+        Role("rabbitmq", "course_tasks.rabbitmq", os.environ.get("COURSE_RABBITMQ_NODE") or "rabbit@course",
+             (rabbitmq_queue(),), broker="rabbitmq"),
+    )}
+
+
 def worker_roles() -> dict:
-    """The workers of the course, by role name."""
-    rabbit_node = os.environ.get("COURSE_RABBITMQ_NODE") or "rabbit@course"
-    return {
-        "main": WorkerRole("main", "course_tasks", "worker@course", (DEFAULT_QUEUE,), 4),
-        "priority": WorkerRole("priority", "course_tasks", "prio@course", (PRIORITY_QUEUE,), 1),
-        "rabbitmq": WorkerRole("rabbitmq", "course_tasks.rabbitmq", rabbit_node, (rabbitmq_queue(),), 1),
-        "play": WorkerRole("play", "course_tasks.play", "play@course", (PLAY_QUEUE,), 1),
-        "delivery": WorkerRole("delivery", "course_tasks.delivery", "delivery@course", (DELIVERY_QUEUE,), 1),
-    }
+    """The workers among :func:`roles`."""
+    return {name: role for name, role in roles().items() if role.kind == "worker"}
+
+
+def roles_to_start(rabbitmq: bool) -> list:
+    """The roles a setup starts: all on the course's broker, and those on RabbitMQ when ``rabbitmq`` answers."""
+    wanted = ("course", "rabbitmq") if rabbitmq else ("course",)
+    return [name for name, role in roles().items() if role.broker in wanted]
+
+
+# The roles on the course's broker: every setup starts them (`up`, a kernel's autostart, the tests' LiveHarness).
+LOCAL_ROLES = tuple(roles_to_start(rabbitmq=False))
 
 
 def playground_dir() -> str:
@@ -88,8 +122,6 @@ def playground_dir() -> str:
 
 def redacted(url: str) -> str:
     """A URL fit to print: the password hidden."""
-    from urllib.parse import urlsplit, urlunsplit
-
     parts = urlsplit(url)
     if parts.password:
         netloc = parts.netloc.replace(":" + parts.password + "@", ":**@", 1)

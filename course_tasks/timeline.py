@@ -8,7 +8,8 @@
 
 x is seconds since the first task started; each row is one pool process (``node #index``); a bar is
 labelled with the task call; a failed task is red, an attempt that ends in a retry orange. The figures
-are closed in pyplot at once, so a cell shows each exactly once: as its value (``<Figure size 800x200 with 1 Axes>`` as text).
+are closed in pyplot at once, so a cell shows each exactly once: as its value
+(``<Figure size 800x200 with 1 Axes>`` as text).
 """
 import matplotlib.pyplot as plt
 from matplotlib.ticker import FuncFormatter
@@ -25,7 +26,8 @@ register({
     "timeline.empty": {"en": "(nothing recorded yet)", "ru": "(журнал пока пуст)"},
     "timeline.facts": {
         "en": "{tasks} tasks, at most {parallel} at once, about {span} s from the first start to the last end",
-        "ru": "задач: {tasks}, одновременно не больше {parallel}, от первого старта до последнего финиша — около {span} с",
+        "ru": "задач: {tasks}, одновременно не больше {parallel}, от первого старта до последнего финиша — "
+              "около {span} с",
     },
 })
 

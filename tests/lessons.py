@@ -8,7 +8,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 LANGS = ("en", "ru")
-SOLUTION = re.compile(r"<details><summary>[^<]*</summary>\s*```python\n(.*?)```", re.S)
+SOLUTION = re.compile(r"<details><summary>[^<]*</summary>\s*```python\n(.*?)```", re.DOTALL)
 CHECK_CALL = re.compile(r"""check\(["'](\d\d\.\d+)["'], answer\)""")
 
 
@@ -34,7 +34,8 @@ def code_without_comments(text):
         lines.append(line)
     python = "\n".join(lines)
     try:
-        tokens = [t for t in tokenize.generate_tokens(io.StringIO(python + "\n").readline) if t.type != tokenize.COMMENT]
+        tokens = [t for t in tokenize.generate_tokens(io.StringIO(python + "\n").readline)
+                  if t.type != tokenize.COMMENT]
         python = tokenize.untokenize(tokens)
     except (tokenize.TokenError, IndentationError, SyntaxError):
         pass

@@ -1,5 +1,5 @@
 """A lesson opened anywhere (VS Code, a JupyterLab of one's own, papermill/nbconvert) with no setup running:
-importing the course in the Setup cell starts the embedded Redis and the workers from the kernel, the lesson
+the Setup cell's check_setup() starts the embedded Redis and the workers from the kernel, the lesson
 gives its stored outputs (the notice that says so is not part of them), and nothing is left when the kernel stops.
 
 Each run has a broker URL of its own on a free loopback port, which nothing answers at first.
@@ -11,11 +11,12 @@ import time
 
 import nbformat
 import pytest
-
-from course_tasks.machinery.services import ROOT, free_port, port_in_use
 from lessons import NOTEBOOKS
 from test_launcher import processes_with
 from test_side_by_side import assert_same_outputs
+
+from course_tasks.machinery.probes import free_port, port_in_use
+from course_tasks.machinery.services import ROOT
 
 
 def kernel_env(broker):
@@ -57,7 +58,7 @@ def test_a_lesson_with_no_setup_running_starts_one_and_leaves_nothing(lang, less
 
 def test_a_silent_port_at_the_course_url_is_told_and_the_names_still_import(tmp_path):
     """A port on this machine that accepts and never answers: the kernel cannot start a setup there. The Setup
-    cell's import says why in a notice and succeeds; its check names the URL within seconds; a later cell that
+    cell's check says why in a notice and names the URL within seconds; a later cell that
     sends a task gets the same kind of message, not a NameError."""
     import socket
 
@@ -73,8 +74,8 @@ def test_a_silent_port_at_the_course_url_is_told_and_the_names_still_import(tmp_
         def run(code):
             outputs, started = [], time.monotonic()
             client.execute_interactive(code, timeout=60, output_hook=outputs.append)
-            return [o["content"] for o in outputs if o["msg_type"] in ("stream", "display_data", "update_display_data", "error")], \
-                time.monotonic() - started
+            shown = ("stream", "display_data", "update_display_data", "error")
+            return [o["content"] for o in outputs if o["msg_type"] in shown], time.monotonic() - started
 
         setup, seconds = run("from course_tasks import add, check_setup\ncheck_setup()")
         texts = [c.get("text") or c.get("data", {}).get("text/plain") or c.get("evalue", "") for c in setup]

@@ -59,7 +59,7 @@ def _constant(module, name):
 ])
 def test_the_waits_use_the_course_s_durations(module, name, ours):
     assert getattr(deliberate_waits, ours) == _constant(module, name), \
-        f"course_tasks/{module}.py {name} changed: update benchmarks/deliberate_waits.py {ours} and the entries using it"
+        f"course_tasks/{module}.py {name} changed: update benchmarks/deliberate_waits.py {ours} and its entries"
 
 
 def test_the_redis_pause_is_the_brpop_timeout_and_the_margin():

@@ -11,7 +11,8 @@ import textwrap
 from pathlib import Path
 
 from course_tasks import app, settings
-from course_tasks.machinery.services import ROOT, Service, Stack, free_port
+from course_tasks.machinery.probes import free_port
+from course_tasks.machinery.services import ROOT, Service, Stack
 
 NODE = "notes@test"
 

@@ -11,7 +11,7 @@ import jsonschema
 import yaml
 
 from course_tasks.machinery.services import course_command
-from course_tasks.settings import worker_roles
+from course_tasks.settings import roles
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
@@ -31,7 +31,7 @@ def test_every_port_is_bound_to_loopback():
 
 def test_runs_the_launchers_commands():
     """The launcher starts `python -m course_tasks ...`; Compose runs the same, service for service."""
-    expected = {("worker", role) for role in worker_roles()} | {("jupyter",), ("flower",)}
+    expected = {tuple(role.command()) for role in roles().values()} | {("jupyter",), ("flower",)}
     ours = {tuple(s["command"][3:]) for s in SERVICES.values() if s.get("build")}
     assert ours == expected
     for s in SERVICES.values():
@@ -68,5 +68,5 @@ def test_jupyter_keeps_its_token():
 
 def test_image_installs_the_pinned_requirements():
     dockerfile = (ROOT / "Dockerfile").read_text()
-    assert dockerfile.startswith("#") or dockerfile.startswith("FROM")
+    assert dockerfile.startswith(("#", "FROM"))
     assert "pip install --no-cache-dir -r requirements.txt" in dockerfile

@@ -9,6 +9,7 @@ from celery.worker.control import Panel
 from kombu.transport.redis import Channel
 
 from course_tasks import delivery, faults, limits, settings
+from course_tasks.machinery import plumbing
 
 
 def test_delivery_worker_has_a_short_visibility_timeout_and_unacked_keys_of_its_own():
@@ -41,10 +42,12 @@ def test_lesson_tasks_acknowledge_as_their_names_say():
 
 
 def test_kill_commands_are_registered_for_the_workers():
-    assert {"course_kill_worker", "course_kill_pool_process", "course_check_pool"} <= set(Panel.data)
     from course_tasks.celery import app
 
-    assert "course_tasks.faults" in app.conf.include  # the main worker answers them too (lesson 13)
+    app.loader.import_default_modules()  # what a worker imports when it starts: its app's include=
+    assert {"course_kill_worker", "course_kill_pool_process", "course_check_pool"} <= set(Panel.data)
+    assert plumbing.CONTROL in app.conf.include  # the main worker answers them too (lesson 13)
+    assert plumbing.CONTROL in delivery.app.conf.include
 
 
 def test_main_worker_knows_lesson_13s_tasks():
@@ -56,8 +59,8 @@ def test_main_worker_knows_lesson_13s_tasks():
 def test_a_missing_worker_is_reported_within_seconds(monkeypatch):
     """No worker answers (a node name nobody has): a clear message naming the node and the fix, not a hang."""
     role = settings.worker_roles()["delivery"]
-    missing = settings.WorkerRole("delivery", role.app, "nobody@course-test", role.queues, 1)
-    monkeypatch.setattr(settings, "worker_roles", lambda: {"delivery": missing})
+    missing = settings.Role("delivery", role.app, "nobody@course-test", role.queues, 1)
+    monkeypatch.setattr(settings, "roles", lambda: {"delivery": missing})
     monkeypatch.setattr(faults, "ANSWER_SECONDS", 1)
     started = time.monotonic()
     with pytest.raises(faults.FaultError) as error:

@@ -19,12 +19,15 @@ from celery import Celery
 from celery.exceptions import TimeoutError as CeleryTimeoutError
 
 from course_tasks import add, factorial_x, journal, nap
+from course_tasks.errors import SetupError
+from course_tasks.exercises import EXERCISES, exercise, verdict
 from course_tasks.machinery import run_state
 from course_tasks.machinery.backend import ResultBackendDown, missing_consumer
-from course_tasks.celery import configure, course_config
-from course_tasks.exercises import verdict
-from course_tasks.preflight import SetupError, check_setup, check_workers, stranger_lines
-from course_tasks.machinery.services import ROOT, Service, Stack, control_app, free_port
+from course_tasks.machinery.journaling import shown
+from course_tasks.machinery.plumbing import control_app, course_app
+from course_tasks.machinery.probes import free_port
+from course_tasks.machinery.services import ROOT, Service, Stack
+from course_tasks.preflight import check_setup, check_workers, stranger_lines
 from course_tasks.settings import worker_roles
 
 LIMIT = 5.0
@@ -86,8 +89,7 @@ def own_redis(tmp_path):
 def own_app(url):
     """The course's configuration with broker and result backend both at ``url``. (Celery takes the backend's
     URL from CELERY_RESULT_BACKEND first, which the test run sets; an app's ``backend_cls`` comes before it.)"""
-    app = configure(Celery(f"faults-{uuid.uuid4().hex[:6]}", set_as_current=False),
-                    lambda: {**course_config(url), "result_backend": url})
+    app = course_app(f"faults-{uuid.uuid4().hex[:6]}", url, result_backend=url)
     app.backend_cls = url
     return app
 
@@ -299,8 +301,8 @@ def test_a_stranger_worker_on_the_course_queue_is_not_ready(side_broker):
     message = str(error.value)
     assert "stranger@box" in message and "'course'" in message and "Ready" not in message
     assert stranger_lines(app, ["priority"]) == [
-        f"note: stranger@box, a Celery worker that is not the course's, listens on {side_broker.url} "
-        "(queues: 'course'); it does not consume the course's queues."]
+        (f"note: stranger@box, a Celery worker that is not the course's, listens on {side_broker.url} "
+        "(queues: 'course'); it does not consume the course's queues.")]
 
 
 def test_two_workers_of_one_name_are_said_and_hide_nobody(side_broker):
@@ -328,8 +330,6 @@ def test_a_result_json_cannot_hold_fails_as_celery_says_and_the_journal_says_the
 
 
 def test_an_int_too_long_to_print_is_described_by_its_digits():
-    from course_tasks.journal import shown
-
     assert shown(10 ** 5735) == "<int of 5736 digits>" and shown(-(10 ** 4400) + 1) == "<int of 4400 digits>"
 
 
@@ -349,10 +349,10 @@ def test_an_unknown_exercise_lists_the_ones_there_are(exercise_id, lang, words):
 
 
 def test_a_failed_check_ends_its_error_with_one_period():
-    from course_tasks.exercises import EXERCISES
+    @exercise("99.timeout", en="look", ru="смотрите")
+    def _(answer):
+        raise CeleryTimeoutError("The operation timed out.")
 
-    EXERCISES["99.timeout"] = (lambda answer: (_ for _ in ()).throw(CeleryTimeoutError("The operation timed out.")),
-                               {"en": "look", "ru": "смотрите"})
     try:
         message = verdict("99.timeout", 1, "en")[1]
     finally:

@@ -1,14 +1,17 @@
 """The course's helpers print the notebook's language: journal tables and summaries, the priority order,
 timeline titles and ticks, setup messages, verdicts. No worker needed; Celery's names stay as they are."""
+import importlib
 import os
+import pkgutil
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
+import course_tasks
 from course_tasks import i18n, priorities, timeline
-from course_tasks.exercises import VERDICTS
+from course_tasks.exercises import all_exercises
 from course_tasks.i18n import number, register, say
 from course_tasks.journal import summarize, table
 
@@ -68,7 +71,8 @@ def test_show_order_in_both_languages(capsys):
     sent = [Sent(runs[1]["id"]), Sent(runs[0]["id"])]
     priorities.show_order(sent, FakeJournal(runs), lang="ru")
     lines = [line.split() for line in capsys.readouterr().out.splitlines()]
-    assert lines == [["выполнена", "отправлена", "вызов", "приоритет"], ["1", "2", "t3()", "9"], ["2", "1", "t1()", "0"]]
+    assert lines == [["выполнена", "отправлена", "вызов", "приоритет"],
+                     ["1", "2", "t3()", "9"], ["2", "1", "t1()", "0"]]
 
 
 def test_show_order_header_in_english(capsys):
@@ -114,7 +118,13 @@ def test_register_checks_both_languages_and_duplicates():
 
 
 def test_every_message_and_verdict_exists_in_both_languages():
-    for key, texts in {**i18n.MESSAGES, **VERDICTS}.items():
+    """Every module registers the messages it says: all of them imported, every message has both languages."""
+    for module in pkgutil.walk_packages(course_tasks.__path__, "course_tasks."):
+        if module.name not in ("course_tasks.__main__", "course_tasks.play"):  # a command line; play@course's app
+            importlib.import_module(module.name)
+    all_exercises()
+    assert {"exercise.right", "exercise.04.1", "broker_down", "sup_back", "journal.empty"} <= set(i18n.MESSAGES)
+    for key, texts in i18n.MESSAGES.items():
         assert set(texts) >= set(i18n.LANGUAGES), key
         assert all(texts[lang].strip() for lang in i18n.LANGUAGES), key
 
@@ -129,15 +139,3 @@ def test_a_notebook_folder_chooses_the_language(tmp_path, folder, expected):
         **env, "PYTHONPATH": str(Path(i18n.__file__).parents[1])}, capture_output=True, text=True,
         timeout=60, check=True).stdout.strip()
     assert out == {"ru": "(журнал пока пуст)", "en": "(nothing recorded yet)"}[expected]
-
-
-def test_a_lessons_sentence_is_found_before_its_exercises_are_imported():
-    """A notebook calls say("NN.key") in the middle of a lesson; the lesson's module registers it on demand."""
-    code = ("import sys; from course_tasks import say\n"
-            "assert 'course_tasks.exercises' not in sys.modules\n"
-            "from course_tasks.i18n import MESSAGES\n"
-            "try:\n    say('00.no-such-key')\nexcept KeyError:\n    pass\n"
-            "print('course_tasks.exercises' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], cwd=Path(i18n.__file__).parents[1], capture_output=True,
-                         text=True, timeout=60, env={**os.environ, "COURSE_LANG": "en"})
-    assert out.stdout.strip() == "True", out.stderr

@@ -15,7 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from course_tasks.machinery.services import ROOT, free_port, port_in_use, redis_answers
+from course_tasks.machinery.probes import free_port, port_in_use, redis_answers
+from course_tasks.machinery.services import ROOT
 from course_tasks.settings import LOCAL_ROLES, worker_roles
 
 
@@ -47,7 +48,8 @@ class Launcher:
         env = dict(os.environ, CELERY_BROKER_URL=broker, CELERY_RESULT_BACKEND=broker, COURSE_LANG="en",
                    COURSE_RABBITMQ_URL=f"amqp://guest:guest@127.0.0.1:{free_port()}//") | env
         self.proc = subprocess.Popen([sys.executable, "-m", "course_tasks", "up", *args], cwd=ROOT, env=env,
-                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                                     start_new_session=True)
         self.output = []
         self.lines = queue.Queue()
         threading.Thread(target=self._read, daemon=True).start()
@@ -99,19 +101,6 @@ class Launcher:
             os.kill(pid, signal.SIGKILL)
 
 
-@pytest.fixture
-def launch():
-    started = []
-
-    def start(broker, *args, **env):
-        started.append(Launcher(broker, *args, **env))
-        return started[-1]
-
-    yield start
-    for launcher in started:
-        launcher.kill()
-
-
 def test_no_broker_anywhere_starts_an_embedded_redis_and_stops_it(launch):
     port = free_port()
     launcher = launch(f"redis://127.0.0.1:{port}/0", "--no-jupyter")
@@ -121,7 +110,7 @@ def test_no_broker_anywhere_starts_an_embedded_redis_and_stops_it(launch):
     nodes = sorted(worker_roles()[role].node for role in LOCAL_ROLES)
     assert sorted(re.findall(r"Worker (\S+): started", "".join(launcher.output))) == nodes
     assert launcher.ctrl_c() == 0
-    stopped = re.search(r"Stopped in [\d.]+ s: (.*)\.$", launcher.rest(), re.M).group(1)
+    stopped = re.search(r"Stopped in [\d.]+ s: (.*)\.$", launcher.rest(), re.MULTILINE).group(1)
     assert sorted(stopped.split(", ")) == sorted([f"the embedded broker (redis://127.0.0.1:{port}/0)"]
                                                  + [f"worker {node}" for node in nodes])
     assert not port_in_use("127.0.0.1", port)
@@ -159,7 +148,7 @@ def test_jupyterlab_opens_on_lesson_00_with_its_token_and_stops_on_ctrl_c(launch
     their copies (my-notebooks/), with the token; Jupyter's own log goes to .course/logs/jupyter.log."""
     port, jupyter_port = free_port(), free_port()
     launcher = launch(f"redis://127.0.0.1:{port}/0", COURSE_JUPYTER_PORT=str(jupyter_port), COURSE_LANG="ru")
-    first = sorted(p.name for p in (ROOT / "notebooks" / "ru").glob("*.ipynb"))[0]
+    first = min(p.name for p in (ROOT / "notebooks" / "ru").glob("*.ipynb"))
     token = launcher.wait_for(rf"^    http://127\.0\.0\.1:{jupyter_port}/lab/tree/ru/{re.escape(first)}\?token=(\w+)$").group(1)
     launcher.wait_for(r"Ctrl-C останавливает всё")
     assert (ROOT / "my-notebooks" / "ru" / first).exists()
@@ -182,7 +171,7 @@ def test_jupyterlab_opens_on_lesson_00_with_its_token_and_stops_on_ctrl_c(launch
     assert said.count("http://") == 1 and said.count("token=") == 1, said  # the one address, once
     for jupyters_own in ("ServerApp", "No web browser", "Control-C", "jupyter_lsp"):
         assert jupyters_own not in said, said
-    assert "JupyterLab" in re.search(r"Остановлено за [\d,]+ с: (.*)\.$", said, re.M).group(1)
+    assert "JupyterLab" in re.search(r"Остановлено за [\d,]+ с: (.*)\.$", said, re.MULTILINE).group(1)
     assert not port_in_use("127.0.0.1", jupyter_port) and not port_in_use("127.0.0.1", port)
     assert processes_with(launcher.broker) == []
 
@@ -262,8 +251,8 @@ def test_copies_are_made_once_and_a_lesson_is_started_over(tmp_path, monkeypatch
 
 
 def test_up_while_a_notebooks_kernel_runs_the_setup_starts_only_jupyterlab(launch):
-    """A kernel that started the setup itself (course_tasks.machinery.autostart) holds it; `up` says so, uses it and starts
-    JupyterLab alone; Ctrl-C stops only that. The kernel's setup goes when the kernel does."""
+    """A kernel that started the setup itself (course_tasks.machinery.autostart) holds it; `up` says so, uses it and
+    starts JupyterLab alone; Ctrl-C stops only that. The kernel's setup goes when the kernel does."""
     from jupyter_client.manager import start_new_kernel
 
     port = free_port()
@@ -273,7 +262,7 @@ def test_up_while_a_notebooks_kernel_runs_the_setup_starts_only_jupyterlab(launc
                COURSE_RABBITMQ_URL=f"amqp://guest:guest@127.0.0.1:{free_port()}//")
     km, kc = start_new_kernel(kernel_name="python3", env=env, cwd=str(ROOT / "notebooks" / "en"))
     try:
-        reply = kc.execute_interactive("import course_tasks", timeout=120)
+        reply = kc.execute_interactive("from course_tasks import check_setup\ncheck_setup(quiet=True)", timeout=120)
         assert reply["content"]["status"] == "ok" and redis_answers(broker)
         launcher = launch(broker, COURSE_JUPYTER_PORT=str(free_port()))
         launcher.wait_for(rf"already running for the broker {re.escape(broker)}: the kernel of a notebook "
@@ -281,7 +270,7 @@ def test_up_while_a_notebooks_kernel_runs_the_setup_starts_only_jupyterlab(launc
         launcher.wait_for(r"Only JupyterLab is started here")
         launcher.wait_for(r"Ctrl-C stops JupyterLab\.")
         assert launcher.ctrl_c() == 0
-        assert re.search(r"Stopped in [\d.]+ s: JupyterLab\.$", launcher.rest(), re.M)
+        assert re.search(r"Stopped in [\d.]+ s: JupyterLab\.$", launcher.rest(), re.MULTILINE)
         assert redis_answers(broker)  # the kernel's setup is the kernel's
     finally:
         kc.stop_channels()

@@ -3,8 +3,22 @@ import pytest
 from celery import chain, group
 
 from course_tasks import (
-    add, buy_cookes, buy_cookies, factorial_x, go_to_shop, mul, number_plus_3, number_to_float,
-    t1, t2, t3, tp1, tp2, tp3, tp4, xsum,
+    add,
+    buy_cookes,
+    buy_cookies,
+    factorial_x,
+    go_to_shop,
+    mul,
+    number_plus_3,
+    number_to_float,
+    t1,
+    t2,
+    t3,
+    tp1,
+    tp2,
+    tp3,
+    tp4,
+    xsum,
 )
 
 TIMEOUT = 10
@@ -32,7 +46,8 @@ def test_priority_calls_notes():
 
 
 def test_russian_notes_group_map_chain():
-    assert group(go_to_shop.s(name="mishana"), buy_cookes.s(name="mishana")).apply_async().get(timeout=TIMEOUT) == [None, None]
+    shopping = group(go_to_shop.s(name="mishana"), buy_cookes.s(name="mishana"))
+    assert shopping.apply_async().get(timeout=TIMEOUT) == [None, None]
     assert buy_cookes is buy_cookies
     assert factorial_x.map([2, 3, 4, 5, 3, 13, 45, 13]).apply_async().get(timeout=TIMEOUT) == [
         2, 6, 24, 120, 6, 6227020800, 119622220865480194561963161495657715064383733760000000000, 6227020800]

@@ -3,7 +3,6 @@ types) and the same frame: minutes, as many objectives and key points."""
 import re
 
 import pytest
-
 from lessons import LANGS, cells, code_without_comments, exercises, lesson_names, source
 
 NAMES = lesson_names("en")
@@ -38,7 +37,7 @@ def test_same_cells_same_code_same_tags(name):
 def test_same_headings_and_exercises(name):
     def heading_levels(lang):
         return [len(m.group(1)) for c in cells(lang, name) if c["cell_type"] == "markdown"
-                for m in re.finditer(r"^(#+) ", source(c), re.M)]
+                for m in re.finditer(r"^(#+) ", source(c), re.MULTILINE)]
 
     assert heading_levels("en") == heading_levels("ru")
     en, ru = exercises("en", name), exercises("ru", name)
@@ -52,7 +51,7 @@ def test_lesson_skeleton(name, lang):
     texts = [source(c) for c in cells(lang, name) if c["cell_type"] == "markdown"]
     assert texts[0].startswith(f"# {name[:2]}. "), "the first cell is the title, '# NN. ...'"
     assert "*" in texts[0].split("\n", 1)[1], "the title is followed by one line: what this lesson is about"
-    first_section = next(m.group(0) for t in texts for m in [re.search(r"^## .*", t, re.M)] if m)
+    first_section = next(m.group(0) for t in texts for m in [re.search(r"^## .*", t, re.MULTILINE)] if m)
     assert first_section == HEADINGS[lang][0], "right after the title comes the Setup"
     positions = [next((i for i, t in enumerate(texts) if h in t), None) for h in HEADINGS[lang]]
     assert None not in positions, f"missing one of {HEADINGS[lang]}"

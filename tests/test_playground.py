@@ -6,15 +6,17 @@ import time
 import pytest
 
 from course_tasks import app, playground, settings, workers
-from course_tasks.preflight import SetupError
+from course_tasks.errors import SetupError
+from course_tasks.machinery import loading
 
 
 @pytest.fixture
 def folder(tmp_path, monkeypatch):
     """An empty playground of its own; the modules it imported are forgotten afterwards."""
     monkeypatch.setattr(playground, "PLAYGROUND", tmp_path)
-    monkeypatch.setattr(playground, "_loaded", {})
-    monkeypatch.setattr(playground, "_errors", {})
+    monkeypatch.setattr(loading, "PLAYGROUND", tmp_path)
+    monkeypatch.setattr(loading, "_loaded", {})
+    monkeypatch.setattr(loading, "_errors", {})
     monkeypatch.setattr(sys, "path", list(sys.path))
     monkeypatch.setattr(sys, "dont_write_bytecode", sys.dont_write_bytecode)
     yield tmp_path
@@ -27,8 +29,8 @@ def test_load_imports_every_module_and_reports_the_broken_one(folder):
     (folder / "pg_test_good.py").write_text(
         "from course_tasks import app\n\n@app.task(name='test.playground.good')\ndef good():\n    return 1\n")
     (folder / "pg_test_broken.py").write_text("def oops(:\n")
-    playground.load(app)
-    report = playground.report(app)
+    loading.load(app)
+    report = loading.report(app)
     assert report["modules"] == {"pg_test_good": ["test.playground.good"]}
     assert report["errors"] == {"pg_test_broken": "SyntaxError: invalid syntax"}
     assert not (folder / "__pycache__").exists(), "a rewritten module must never be read from a stale .pyc"
@@ -49,8 +51,8 @@ def test_the_magic_writes_and_appends_with_a_message_that_reads_the_same_everywh
 
 
 def test_reload_of_a_worker_that_is_not_there_says_so_within_seconds(monkeypatch):
-    ghost = settings.WorkerRole("ghost", "course_tasks", "ghost@course", ("course.ghost",), 1)
-    monkeypatch.setattr(workers.settings, "worker_roles", lambda: {"ghost": ghost})
+    ghost = settings.Role("ghost", "course_tasks", "ghost@course", ("course.ghost",), 1)
+    monkeypatch.setattr(workers.settings, "roles", lambda: {"ghost": ghost})
     monkeypatch.setenv("COURSE_LANG", "en")
     started = time.monotonic()
     with pytest.raises(SetupError) as error:

@@ -6,8 +6,11 @@ import time
 
 import pytest
 
-from course_tasks.preflight import SetupError, check_broker_at, check_setup
-from course_tasks.machinery.services import ROOT, control_app, free_port
+from course_tasks.errors import SetupError
+from course_tasks.machinery.plumbing import control_app
+from course_tasks.machinery.probes import free_port
+from course_tasks.machinery.services import ROOT
+from course_tasks.preflight import check_broker_at, check_setup
 
 LIMIT = 5.0
 
@@ -54,8 +57,8 @@ def test_command_line_check_fails_fast_and_names_the_url():
 
 
 def test_command_line_check_passes_with_everything_there():
-    done = subprocess.run([sys.executable, "-m", "course_tasks", "check"], cwd=ROOT, env=dict(os.environ, COURSE_LANG="en"),
-                          capture_output=True, text=True, timeout=30)
+    done = subprocess.run([sys.executable, "-m", "course_tasks", "check"], cwd=ROOT,
+                          env=dict(os.environ, COURSE_LANG="en"), capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr
     assert "worker@course answers" in done.stdout and "prio@course answers" in done.stdout
 

@@ -5,6 +5,7 @@ worker hold it (course_tasks.exclusive; lesson 10's %%playground holds play@cour
 other notebook waits, and says so in a notice that is not part of the lesson's output. Lessons 11-14 pass
 this test as well (run by hand: add them to the list); they are left out to keep the suite short.
 """
+import itertools
 import re
 import subprocess
 import sys
@@ -12,7 +13,6 @@ from pathlib import Path
 
 import nbformat
 import pytest
-
 from lessons import NOTEBOOKS
 
 SANITIZE = Path(__file__).with_name("sanitize.cfg")
@@ -21,7 +21,7 @@ SKIPPED_DATA = {"image/png", "image/jpeg", "application/vnd.jupyter.widget-view+
 
 def patterns():
     lines = SANITIZE.read_text().splitlines()
-    return [(re.compile(a[len("regex: "):]), b[len("replace: "):]) for a, b in zip(lines, lines[1:])
+    return [(re.compile(a[len("regex: "):]), b[len("replace: "):]) for a, b in itertools.pairwise(lines)
             if a.startswith("regex: ") and b.startswith("replace: ")]
 
 
@@ -42,7 +42,7 @@ def comparable(outputs):
             found.setdefault("error", []).append(f"{out['ename']}: {out['evalue']}")
     if texts:
         found["text"] = ["".join(texts)]
-    for key, values in found.items():
+    for values in found.values():
         for regex, replace in patterns():
             values[:] = [regex.sub(replace, v) for v in values]
     return found

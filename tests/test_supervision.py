@@ -9,24 +9,23 @@ import signal
 import time
 
 import pytest
-from celery import Celery
-from test_launcher import command_line, launch, processes_with  # noqa: F401  (launch is a fixture)
+from test_launcher import command_line, processes_with
 
 from course_tasks import app as course_app
 from course_tasks.machinery import run_state
-from course_tasks.celery import course_config
-from course_tasks.machinery.services import LaunchError, Stack, free_port, supervision_note
-from course_tasks.settings import LOCAL_ROLES, worker_roles
+from course_tasks.machinery.plumbing import course_app as new_course_app
+from course_tasks.machinery.probes import free_port
+from course_tasks.machinery.run_state import supervision_note
+from course_tasks.machinery.services import LaunchError, Stack
 from course_tasks.machinery.setup_lock import SetupLock
+from course_tasks.settings import LOCAL_ROLES, roles
 
 RESTART_WITHIN = 1.5  # seconds: the contract is "started again within about 1 s"
 
 
 def app_on(broker):
     """A client of the course on ``broker`` (results there too), as a notebook has."""
-    app = Celery("supervision_test", set_as_current=False)
-    app.conf.update({**course_config(broker), "result_backend": broker})
-    return app
+    return new_course_app("supervision_test", broker, result_backend=broker)
 
 
 def eventually(condition, timeout, step=0.05):
@@ -47,11 +46,11 @@ def stack(tmp_path, monkeypatch):
     try:
         stack.broker = stack.start_redis(free_port())
         stack.use_broker(stack.broker)
-        stack.start_workers(["main"], reuse_running=False)
+        stack.start_roles(["main"], reuse_running=False)
         # Celery reads these before its settings: the client apps of the test must use this stack's Redis,
         # while the course's app of this test process keeps the test run's (configured here, before the change).
-        course_app.conf.broker_write_url
-        course_app.backend  # made once per process: before the change too (exclusive's send hook uses it)
+        _ = course_app.conf.broker_write_url
+        _ = course_app.backend  # made once per process: before the change too (exclusive's send hook uses it)
         monkeypatch.setenv("CELERY_BROKER_URL", stack.broker)
         monkeypatch.setenv("CELERY_RESULT_BACKEND", stack.broker)
         yield stack
@@ -134,7 +133,7 @@ def test_nothing_is_restarted_while_the_stack_stops(tmp_path):
     stack = Stack(tmp_path, say=lambda text: None)
     broker = stack.start_redis(free_port())
     stack.use_broker(broker)
-    stack.start_workers(["main"], reuse_running=False)
+    stack.start_roles(["main"], reuse_running=False)
     stack.stop()
     time.sleep(0.3)  # two supervisor rounds
     assert stack.services == [] and processes_with(broker) == []
@@ -178,7 +177,7 @@ def test_a_second_up_later_attaches_and_starts_nothing(launch):
     assert second.proc.returncode == 0
     assert f"The course is already running for the broker {broker}: python3 course.py up (pid {first.proc.pid})" in said
     assert "Stop it with Ctrl-C in its terminal." in said and "python3 course.py up --flower" in said
-    assert [len(leaders(broker, worker_roles()[role].node)) for role in LOCAL_ROLES] == [1] * len(LOCAL_ROLES)
+    assert [len(leaders(broker, roles()[role].node)) for role in LOCAL_ROLES] == [1] * len(LOCAL_ROLES)
     assert first.ctrl_c() == 0
 
 
@@ -194,7 +193,7 @@ def test_two_ups_at_the_same_moment_make_one_setup(launch):
     [owner] = [u for u in ups if u is not attached]
     assert "The course is already running" in attached.rest()
     owner.wait_for(r"Ctrl-C stops everything")
-    assert [len(leaders(broker, worker_roles()[role].node)) for role in LOCAL_ROLES] == [1] * len(LOCAL_ROLES)
+    assert [len(leaders(broker, roles()[role].node)) for role in LOCAL_ROLES] == [1] * len(LOCAL_ROLES)
     assert owner.ctrl_c() == 0
 
 

@@ -15,7 +15,8 @@ CHAIN = [entry("nap", p % 2, float(i), i + 1.0) for i, p in enumerate([3, 3, 1, 
 
 
 def test_facts_in_both_languages():
-    assert timeline.facts(GROUP, lang="en") == "4 tasks, at most 4 at once, about 1 s from the first start to the last end"
+    assert timeline.facts(GROUP, lang="en") == \
+        "4 tasks, at most 4 at once, about 1 s from the first start to the last end"
     assert timeline.facts(CHAIN, lang="en").startswith("4 tasks, at most 1 at once, about 4 s")
     assert timeline.facts(CHAIN, lang="ru").startswith("задач: 4, одновременно не больше 1")
     assert timeline.facts([], lang="en") == "(nothing recorded yet)"

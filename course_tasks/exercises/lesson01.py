@@ -1,5 +1,6 @@
 """Exercises of lesson 01: .delay() and apply_async."""
 from .. import settings
+from ..journal import call_text
 from . import exercise, journal_entry, result_of
 
 
@@ -9,8 +10,6 @@ from . import exercise, journal_entry, result_of
           ru="countdown=0.5 значит «запустить не раньше чем через полсекунды», а свободные процессы у воркера есть. "
              "Запишите вызовы так, как их печатает журнал: [\"add(1, 1)\", \"add(2, 2)\"] или наоборот.")
 def _(answer):
-    from ..journal import call_text
-
     prediction, results = answer
     for result in results:
         result_of(result)

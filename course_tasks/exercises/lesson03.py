@@ -1,4 +1,7 @@
 """Exercises of lesson 03: AsyncResult, its state, its result and its errors."""
+from celery.result import AsyncResult
+
+from ..tasks import divide, factorial_x
 from . import exercise
 
 
@@ -9,10 +12,6 @@ from . import exercise
              "SUCCESS (что даёт / в Python?), исключение при FAILURE и None, если записи нет. Ответ — список "
              "из трёх строк.")
 def _(answer):
-    from celery.result import AsyncResult
-
-    from ..tasks import divide
-
     if not isinstance(answer, (list, tuple)) or len(answer) != 3:
         return False
     receipts = [divide.delay(6, 3), divide.delay(1, 0)]
@@ -28,8 +27,6 @@ def _(answer):
              "подскажет, какой это случай, а в result лежит значение или исключение (имя исключения даёт "
              "type(...).__name__).")
 def _(answer):
-    from ..tasks import divide, factorial_x
-
     return (answer(divide.delay(6, 2)) == ("ok", 3.0)
             and answer(divide.delay(1, 0)) == ("error", "ZeroDivisionError")
             and answer(factorial_x.delay(-1)) == ("error", "ValueError"))

@@ -3,8 +3,8 @@ import math
 
 from celery.result import GroupResult
 
-from . import exercise, journal_entry
 from ..journal import max_parallel
+from . import exercise, journal_entry, prediction_and
 
 NAP = 0.5  # the nap of exercise 04.2
 NAPS = 6
@@ -14,13 +14,6 @@ def _group_values(answer, timeout=20, propagate=True):
     if not isinstance(answer, GroupResult):
         raise TypeError(f"expected a GroupResult, got {type(answer).__name__}")
     return answer.get(timeout=timeout, propagate=propagate)
-
-
-def _prediction_and_run(answer):
-    """``(prediction, run)`` from an answer ``(prediction, GroupResult)``; None while it is not one yet."""
-    if not isinstance(answer, tuple) or len(answer) != 2 or answer[0] is Ellipsis or answer[1] is Ellipsis:
-        return None
-    return answer
 
 
 @exercise("04.1", en="add.delay(i, i) sends the addition at once and returns an AsyncResult, so the ten tasks ran "
@@ -40,7 +33,7 @@ def _(answer):
              "четыре вместе, затем оставшиеся две. Сначала запишите прогноз в prediction (в секундах), затем "
              "answer = (prediction, GroupResult группы из шести nap.s(0.5)).")
 def _(answer):
-    found = _prediction_and_run(answer)
+    found = prediction_and(answer)
     if found is None:
         return False
     prediction, naps = found
@@ -57,11 +50,11 @@ def _(answer):
 @exercise("04.3", en="completed_count() counts only the tasks that succeeded; ready() is true once every task has "
                      "finished, failed or not; successful() only when every task succeeded. Write the prediction "
                      "first, then answer = (prediction, the GroupResult of the three divisions).",
-          ru="completed_count() считает только успешно завершившиеся задачи; ready() возвращает True, когда завершились "
-             "все задачи, упавшие в том числе; successful() — только когда все завершились успешно. Сначала "
-             "запишите прогноз, затем answer = (prediction, GroupResult группы из трёх делений).")
+          ru="completed_count() считает только успешно завершившиеся задачи; ready() возвращает True, когда "
+             "завершились все задачи, упавшие в том числе; successful() — только когда все завершились успешно. "
+             "Сначала запишите прогноз, затем answer = (prediction, GroupResult группы из трёх делений).")
 def _(answer):
-    found = _prediction_and_run(answer)
+    found = prediction_and(answer)
     if found is None:
         return False
     prediction, divisions = found

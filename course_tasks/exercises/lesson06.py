@@ -1,7 +1,7 @@
 """Exercises of lesson 06: chains (predict-then-run, debug)."""
 from celery.result import AsyncResult
 
-from . import exercise, journal_entry, result_of
+from . import exercise, journal_entry, prediction_and, result_of
 
 
 def _steps(answer):
@@ -15,13 +15,6 @@ def _steps(answer):
     return value, steps
 
 
-def _prediction_and_chain(answer):
-    """``(prediction, AsyncResult)`` from the answer; None while it is not one yet."""
-    if not isinstance(answer, tuple) or len(answer) != 2 or not isinstance(answer[1], AsyncResult):
-        return None
-    return answer
-
-
 @exercise("06.1", en="the result of a step goes in FRONT of the next step's arguments: divide.s(10) after a step "
                      "that returns 5 runs divide(5, 10). Write prediction first, then answer = (prediction, the "
                      "AsyncResult that apply_async() returns).",
@@ -29,7 +22,7 @@ def _prediction_and_chain(answer):
              "выполняет divide(5, 10). Сначала запишите prediction, затем answer = (prediction, AsyncResult, "
              "который возвращает apply_async()).")
 def _(answer):
-    found = _prediction_and_chain(answer)
+    found = prediction_and(answer, AsyncResult)
     if found is None:
         return False
     prediction, chained = found
@@ -59,7 +52,7 @@ def _(answer):
              "сообщение без приоритета записывается как 0. Сначала запишите prediction, затем answer = "
              "(prediction, AsyncResult).")
 def _(answer):
-    found = _prediction_and_chain(answer)
+    found = prediction_and(answer, AsyncResult)
     if found is None:
         return False
     prediction, chained = found

@@ -1,31 +1,30 @@
 """Exercises of lesson 07: task priorities on Redis."""
 import uuid
 
+from celery import chain
+from kombu import Connection
+
+from ..celery import app
+from ..tasks import t1, t2, t3
 from . import entries_on, exercise, is_task_names, run_while_paused, started_order
 
 # 07.2: the priorities the check sends, in this order, to a queue with kombu's default priority_steps.
 DEFAULT_STEPS_SENT = [5, 4, 2, 3, 7]
 
 
-@exercise("07.1", en="the chain gives priority=9 to its first task only; the worker sends the next step itself, with no "
-                     "priority (task_inherit_parent_priority is False), and on Redis no priority means 0, the most "
+@exercise("07.1", en="the chain gives priority=9 to its first task only; the worker sends the next step itself, with "
+                     "no priority (task_inherit_parent_priority is False), and on Redis no priority means 0, the most "
                      "urgent level. Which lists hold what when prio@course is free again?",
           ru="приоритет 9 получает только первая задача цепочки; следующий шаг воркер отправляет сам, без "
              "приоритета (настройка task_inherit_parent_priority равна False), а в Redis отсутствие приоритета "
              "означает 0 — самый срочный уровень. Что лежит в каких списках, когда prio@course снова свободен?")
 def _(answer):
-    from celery import chain
-
-    from ..tasks import t1, t2, t3
-
     if not is_task_names(answer, 3):
         return False
 
     def send():
         last = chain(t1.si(), t2.si()).apply_async(priority=9)
         return [last.parent, last, t3.apply_async(priority=9)]
-
-    from ..celery import app
 
     return list(answer) == run_while_paused(app, "priority", send)
 
@@ -36,10 +35,6 @@ def _(answer):
              "(2 → 0; 3, 4 и 5 → 3; 7 → 6); списки читаются начиная с уровня 0, а внутри одного списка — "
              "в порядке поступления.")
 def _(answer):
-    from kombu import Connection
-
-    from ..celery import app
-
     if not isinstance(answer, (list, tuple)) or sorted(answer) != sorted(DEFAULT_STEPS_SENT):
         return False
     with Connection(app.conf.broker_url) as plain:  # kombu's defaults: no transport options

@@ -1,7 +1,10 @@
 """Exercises of lesson 09: inspecting workers."""
-import time
 
 from .. import settings
+from ..celery import app
+from ..exclusive import exclusive
+from ..tasks import nap
+from ..waiting import wait_until
 from . import exercise, journal_entry
 
 # 09.3: how many nap(1) the check sends to the main worker at once.
@@ -21,8 +24,6 @@ def _(answer):
           ru="отправьте nap.delay(1), затем в цикле, ограниченном по времени (time.monotonic()), вызывайте "
              "inspect(...).active(), пока не появится запись с id вашей задачи; эта запись и есть ответ.")
 def _(answer):
-    from ..celery import app
-
     if answer["name"] != "course_tasks.tasks.nap":
         return False
     value = app.AsyncResult(answer["id"]).get(timeout=15)
@@ -37,19 +38,17 @@ def _(answer):
              "сообщение выполняющейся задачи остаётся неподтверждённым — сколько ещё сообщений воркер может взять "
              "у брокера, пока выполняются все четыре? Остальные ждут в Redis.")
 def _(answer):
-    from ..celery import app
-    from ..exclusive import exclusive
-    from ..tasks import nap
-
     if not isinstance(answer, dict) or set(answer) != {"active", "reserved"}:
         return False
     worker = settings.worker_roles()["main"]
     inspector = app.control.inspect(destination=[worker.node], timeout=1.0)
     with exclusive():
         results = [nap.delay(1) for _ in range(NAPS)]
-        active, deadline = [], time.monotonic() + 5
-        while len(active) < worker.concurrency and time.monotonic() < deadline:
+        def busy():
             active = (inspector.active() or {}).get(worker.node, [])
+            return active if len(active) >= worker.concurrency else None
+
+        active = wait_until(busy, 5, every=0) or (inspector.active() or {}).get(worker.node, [])
         reserved = (inspector.reserved() or {}).get(worker.node, [])
         seen = {"active": len(active), "reserved": len(reserved)}
         for result in results:

@@ -2,6 +2,7 @@
 from celery.utils.imports import gen_task_name
 
 from .. import settings
+from ..celery import app
 from . import exercise, journal_entry, result_of
 
 
@@ -21,8 +22,6 @@ def _(answer):
              "Celery не берёт: вместо него он подставляет имя самого приложения, то, что передано в "
              "Celery(...) (выведите app.main).")
 def _(answer):
-    from .. import app
-
     return isinstance(answer, str) and answer == gen_task_name(app, "triple", "__main__")
 
 

@@ -1,19 +1,20 @@
 """Exercises of lesson 11: retries."""
-import time
 
+from celery.exceptions import TimeoutError as CeleryTimeoutError
 from celery.utils.time import get_exponential_backoff_interval
 
+from .. import journal
+from ..retrying import fetch
+from ..waiting import wait_until
 from . import exercise
 
 
 def _attempts(result, timeout=15):
     """``(attempts, final state)`` of the task ``result``, from the journal: every attempt is one entry."""
-    from .. import journal
-
     try:
-        result.get(timeout=timeout)
-    except Exception:
-        pass
+        result.get(timeout=timeout, propagate=False)
+    except CeleryTimeoutError:
+        pass  # not ended yet: the attempts so far
     entries = [e for e in journal.entries() if e["id"] == result.id]
     return len(entries), result.state
 
@@ -23,8 +24,6 @@ def _attempts(result, timeout=15):
           ru="max_retries=3 считает повторные попытки, а не все запуски: первый запуск и ещё не больше трёх. "
              "Хватит ли этого, если сервис падает четыре раза?")
 def _(answer):
-    from ..retrying import fetch
-
     attempts, state = answer
     return (attempts, state) == _attempts(fetch.delay(4))
 
@@ -34,18 +33,12 @@ def _(answer):
           ru="link= запускает свою сигнатуру, когда задача завершилась успешно; для ошибки есть link_error=. "
              "Ответ — то, что возвращает apply_async().")
 def _(answer):
-    from .. import journal
-
     try:
         answer.get(timeout=15)
     except ConnectionError:
         pass
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if any(e["task"] == "report_failure" and e["args"] == [answer.id] for e in journal.entries()):
-            return True
-        time.sleep(0.05)
-    return False
+    return wait_until(lambda: any(e["task"] == "report_failure" and e["args"] == [answer.id]
+                                  for e in journal.entries()), 10)
 
 
 @exercise("11.3", en="the countdown of retry n (n = 0, 1, 2 ...) is retry_backoff * 2 ** n seconds, at most "

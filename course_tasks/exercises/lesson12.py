@@ -1,8 +1,8 @@
 """Exercises of lesson 12: acknowledgements, and what a killed worker or pool process does to a task."""
 from celery.result import AsyncResult
 
+from .. import delivery, settings
 from . import exercise
-from .. import settings
 
 
 def _settled(result, timeout=15):
@@ -16,8 +16,6 @@ def _settled(result, timeout=15):
 def _prediction_and_outcome(answer, task, kills):
     """(the learner's prediction, what happened: (state, runs that ended)), or None if the runs were not the
     ones the exercise asks for (``task``, cut off ``kills`` times)."""
-    from .. import delivery
-
     prediction, result = answer
     _settled(result)
     runs = delivery.attempts(result)
@@ -38,14 +36,13 @@ def _(answer):
     return found is not None and found[0] == found[1] == ("FAILURE", 0)
 
 
-@exercise("12.2", en="the one thing to change is the task: which of the lesson's naps keeps its message until it has "
-                     "ended? Kill the worker during it as before, wait_for_worker(\"delivery\"), answer the AsyncResult.",
+@exercise("12.2", en="the one thing to change is the task: which of the lesson's naps keeps its message until it "
+                     "has ended? Kill the worker during it as before, wait_for_worker(\"delivery\"), answer the "
+                     "AsyncResult.",
           ru="менять нужно задачу: какая из задач урока держит сообщение неподтверждённым, пока не завершится? "
              "Убейте воркер во время её запуска, как раньше, вызовите wait_for_worker(\"delivery\"), а в "
              "answer запишите AsyncResult.")
 def _(answer):
-    from .. import delivery
-
     if _settled(answer).get(timeout=1, propagate=False) != 1:
         return False
     runs = delivery.attempts(answer)

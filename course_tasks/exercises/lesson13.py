@@ -1,7 +1,10 @@
 """Exercises of lesson 13: time limits, expiry and revoking."""
+
 from celery.exceptions import SoftTimeLimitExceeded, TaskRevokedError
 from celery.result import AsyncResult
 
+from ..celery import app
+from ..waiting import wait_until
 from . import exercise, journal_entry
 
 
@@ -41,17 +44,11 @@ def _(answer):
              "вдобавок посылает сигнал процессу, который её выполняет. Дождитесь её старта: "
              "limits.wait_running(answer).")
 def _(answer):
-    import time
-
-    from .. import app
-
     if not isinstance(_ended(answer, timeout=5), TaskRevokedError):
         return False
     # REVOKED alone is not enough: every worker that hears a plain revoke() marks it so, while the task runs on.
-    deadline = time.monotonic() + 2
-    while time.monotonic() < deadline:
+    def gone():
         replies = app.control.inspect(destination=["worker@course"], timeout=1.0).query_task(answer.id) or {}
-        if answer.id not in replies.get("worker@course", {}):
-            return True
-        time.sleep(0.1)
-    return False
+        return answer.id not in replies.get("worker@course", {})
+
+    return wait_until(gone, 2, every=0.1)

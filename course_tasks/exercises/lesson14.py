@@ -1,7 +1,11 @@
 """Exercises of lesson 14: chord and callbacks."""
-import time
 
-from .. import settings
+from celery import chord
+
+from .. import journal, settings
+from ..canvas_tasks import collect
+from ..tasks import nap
+from ..waiting import wait_until
 from . import exercise, journal_entry, result_of
 
 
@@ -10,8 +14,6 @@ from . import exercise, journal_entry, result_of
           ru="нужен chord: заголовок — группа из square.s(i) для i от 1 до 20 (range(1, 21)), тело — xsum.s(); "
              "chord(header)(body) отправляет его и возвращает AsyncResult тела.")
 def _(answer):
-    from .. import journal
-
     if result_of(answer, timeout=20) != sum(i * i for i in range(1, 21)):
         return False
     body = journal_entry(answer.id)
@@ -25,27 +27,16 @@ def _(answer):
           ru="обратный вызов получает результат задачи первым аргументом; .si() делает сигнатуру, которая "
              "ничего больше не принимает (урок 06), поэтому mul получает только 10.")
 def _(answer):
-    from .. import journal
-
     if result_of(answer) != 7:
         return False
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        if any(e["task"] == "mul" and e["args"] == [7, 10] and e["state"] == "SUCCESS" for e in journal.entries()):
-            return True
-        time.sleep(0.05)
-    return False
+    return wait_until(lambda: any(e["task"] == "mul" and e["args"] == [7, 10] and e["state"] == "SUCCESS"
+                                  for e in journal.entries()), 10)
 
 
 @exercise("14.3", en="a chord's body gets the header's results in the order of the header, whichever task "
                      "finishes first.",
           ru="тело chord получает результаты заголовка в порядке заголовка, какая бы задача ни завершилась первой.")
 def _(answer):
-    from celery import chord
-
-    from ..canvas_tasks import collect
-    from ..tasks import nap
-
     result = chord([nap.s(0.6), nap.s(0.2), nap.s(0.4)])(collect.s())
     value = result_of(result)
     body = journal_entry(result.id)

@@ -12,7 +12,9 @@ RabbitMQ answers), all on 127.0.0.1, supervised by a :class:`~course_tasks.machi
   them. Other lessons use it meanwhile; after that, the next Setup cell starts a new one.
 - RabbitMQ is never started from a lesson (lesson 08 says how to get one).
 
-``COURSE_AUTOSTART=0`` turns it off (the Setup cell then only reports what is missing).
+It happens when a Setup cell calls ``check_setup()`` (or ``exclusive()``), the first course call of a lesson:
+:func:`ensure_setup`, once per kernel. ``COURSE_AUTOSTART=0`` turns it off (the Setup cell then only reports what
+is missing).
 """
 import atexit
 import os
@@ -22,9 +24,14 @@ import time
 from urllib.parse import urlsplit
 
 from .. import settings
-from . import run_state
+from ..errors import SetupError, one_line
 from ..i18n import register, say
+from ..waiting import wait_until
+from . import run_state
 from .notice import Notice
+from .probes import amqp_answers, redis_answers
+from .services import ROOT, Stack
+from .setup_lock import SetupLock
 
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 WAIT_FOR_OTHER = 60.0  # how long a kernel waits for the setup that `up` or another kernel is starting
@@ -42,8 +49,8 @@ register({
               "(logs: {logs}). Other lessons can use them too. They stop when this notebook's kernel stops; then the "
               "Setup cell of the next lesson starts them again.",
         "ru": "Запущено из этого ноутбука за {seconds:.1f} с: встроенный брокер по адресу {url} и воркеры {nodes} "
-              "(логи: {logs}). Другие уроки тоже могут ими пользоваться. Они остановятся вместе с ядром этого ноутбука; "
-              "после этого их снова запустит ячейка Setup следующего урока.",
+              "(логи: {logs}). Другие уроки тоже могут ими пользоваться. Они остановятся вместе с ядром этого "
+              "ноутбука; после этого их снова запустит ячейка «Подготовка» следующего урока.",
     },
     "auto_no_rabbitmq": {
         "en": "RabbitMQ: none at {url} (a lesson never starts one; lesson 08 says how to get one).",
@@ -85,22 +92,22 @@ def local_redis(url: str) -> bool:
     return parts.scheme == "redis" and parts.hostname in LOCAL_HOSTS
 
 
+_tried = []  # ensure_setup() looks once per process
+
+
 def ensure_setup():
-    """When a kernel imports the course (the first line of every Setup cell, before anything touches the broker)
-    and no broker answers at the course's Redis URL on this machine: start the course's setup here, or wait for
-    the one that ``up`` or another kernel is starting.
+    """In a notebook's kernel, the first time it is called (by the Setup cell's check_setup(), before anything
+    touches the broker), when no broker answers at the course's Redis URL on this machine: start the course's setup
+    here, or wait for the one that ``up`` or another kernel is starting.
 
-    A failure to start is a notice that says why, not an exception: the import goes on, so the Setup cell's
-    check then says what does not answer, and later cells know the course's names (no NameError)."""
-    if os.environ.get("COURSE_AUTOSTART", "1") == "0" or not in_kernel():
+    A failure to start is a notice that says why, not an exception: the check that follows says what does not
+    answer, and later cells still know the course's names (no NameError)."""
+    if _tried or os.environ.get("COURSE_AUTOSTART", "1") == "0" or not in_kernel():
         return
-    from .services import redis_answers
-
+    _tried.append(True)
     url = settings.broker_url()
     if not local_redis(url) or KernelSetup.current is not None or redis_answers(url, timeout=0.5):
         return  # a broker elsewhere is not ours to start; ours is supervised; a running one is used as it is
-    from .setup_lock import SetupLock
-
     lock = SetupLock(url)
     if not lock.acquire():
         _wait_for_holder(lock, url)
@@ -113,8 +120,6 @@ def ensure_setup():
     except BaseException:
         lock.release()
         raise
-    from ..preflight import SetupError
-
     try:
         KernelSetup(lock, url).start()
     except SetupError:
@@ -127,8 +132,6 @@ class KernelSetup:
     current = None
 
     def __init__(self, lock, url):
-        from .services import ROOT, Stack
-
         self.lock, self.url = lock, url
         lock.publish(kernel=os.environ.get("JPY_SESSION_NAME", ""))  # who holds it, for `up` and other kernels
         self.stack = Stack(ROOT / ".course" / "logs", say=lambda text: None)
@@ -137,8 +140,6 @@ class KernelSetup:
         self.error, self.nodes, self.rabbitmq = None, [], False
 
     def start(self):
-        from ..preflight import SetupError
-
         notice = Notice()
         notice.show(say("auto_starting", url=settings.redacted(self.url)))
         began = time.monotonic()
@@ -150,8 +151,7 @@ class KernelSetup:
             self.error = RuntimeError(f"nothing answered within {START_TIMEOUT:g} s")
         if self.error is not None:
             self.stop()
-            error = str(self.error).strip().splitlines()[0] if str(self.error).strip() else type(self.error).__name__
-            failure = SetupError(say("auto_failed", url=settings.redacted(self.url), error=error))
+            failure = SetupError(say("auto_failed", url=settings.redacted(self.url), error=one_line(self.error)))
             notice.update(str(failure))
             raise failure from None
         KernelSetup.current = self
@@ -169,21 +169,16 @@ class KernelSetup:
         self.finished.wait()
 
     def _start_services(self):
-        from .services import amqp_answers
-
         try:
             broker = self.stack.ensure_redis()
             self.stack.use_broker(broker, os.environ.get("CELERY_RESULT_BACKEND") or broker)
-            roles = list(settings.LOCAL_ROLES)
             self.rabbitmq = amqp_answers(settings.rabbitmq_url())
-            if self.rabbitmq:
-                roles.append("rabbitmq")
-            by_role = settings.worker_roles()
-            self.nodes = [by_role[role].node for role in roles]
+            roles = settings.roles_to_start(self.rabbitmq)
+            self.nodes = [settings.roles()[role].label for role in roles]
             self.lock.publish(broker=settings.redacted(broker), workers=self.nodes, jupyter=None)
-            self.stack.start_workers(roles, reuse_running=False)  # a broker just started has no worker yet
+            self.stack.start_roles(roles, reuse_running=False)  # a broker just started has no worker yet
             self.lock.publish(state="running")
-        except BaseException as error:  # said in the notebook by start()
+        except BaseException as error:  # noqa: BLE001 (said in the notebook by start(), from the kernel's thread)
             self.error = error
         finally:
             self.ready.set()
@@ -209,18 +204,19 @@ def holder_name(info) -> str:
 
 def _wait_for_holder(lock, url):
     """Another process holds the setup of ``url``: wait (bounded) while it is starting, saying so."""
-    notice, said, info = Notice(), False, None
-    began = time.monotonic()
-    while time.monotonic() < began + WAIT_FOR_OTHER:
+    notice, began = Notice(), time.monotonic()
+
+    def settled():
         info = lock.holder()
         if (info and not run_state.process_alive(info.get("pid"))) or (not info and time.monotonic() > began + 2):
-            return  # it went away (or its file with it): the check that follows says what is missing
+            return "gone"  # it went away (or its file with it): the check that follows says what is missing
         if info and info.get("state") == "running":
-            if said:
+            if notice.handle is not None:
                 notice.update(say("auto_waited", url=settings.redacted(url), who=holder_name(info)))
-            return
-        if info and not said:
+            return "running"
+        if info:
             notice.show(say("auto_waiting", url=settings.redacted(url), who=holder_name(info)))
-            said = True
-        time.sleep(0.2)
+        return None
+
+    wait_until(settled, WAIT_FOR_OTHER, every=0.2)
     # still starting after WAIT_FOR_OTHER: the check that follows says what does not answer yet

@@ -11,24 +11,53 @@ Two of Celery's messages do not fit a learner's situation, so this subclass chan
   queues they consume; if none consumes the task's queue, a note on the exception says so, with the command
   that starts one. The exception itself, its class and its message stay Celery's.
 """
-import socket
 import sys
 from collections import OrderedDict
 from contextlib import contextmanager
 
+import redis
 from celery import signals
 from celery.backends.redis import RedisBackend, ResultConsumer
 from celery.exceptions import TimeoutError as CeleryTimeoutError
+from kombu.exceptions import OperationalError
 
 from .. import settings
-from ..i18n import say
-from ..preflight import SetupError, no_reply, restarting_nodes, one_line, setup_error, supervision_note
+from ..errors import SetupError, no_reply, one_line, setup_error
+from ..i18n import register, say
+from .run_state import restarting_nodes, supervision_note
 
 ASK_WORKERS_SECONDS = 0.5  # how long the workers are asked, after a timeout, which queues they consume
 _REMEMBERED = 1000  # queues of the last tasks sent from this process
 
 _queue_of = OrderedDict()  # task id -> the queue (routing key) it was sent to
 _exiting = sys.is_finalizing  # bound now: at exit, a module's globals may already be gone
+
+register({
+    "backend_lost": {
+        "en": "The result backend at {url} does not answer ({error}).\nCheck the course:  python3 course.py check  "
+              "(start it with:  python3 course.py up), then run this cell again; the kernel need not be restarted.",
+        "ru": "Хранилище результатов по адресу {url} не отвечает ({error}).\nПроверьте курс:  python3 course.py check  "
+              "(запуск:  python3 course.py up) и выполните ячейку снова; перезапускать ядро не нужно.",
+    },
+    "no_consumer": {
+        "en": "No worker consumes the queue {queues} on {url} (the workers were asked for {timeout:g} s after the "
+              "timeout), so the task is still waiting there. Start one with:\n{commands}",
+        "ru": "Ни один воркер не читает очередь {queues} через брокер {url} (после таймаута воркеры опрашивались "
+              "ещё {timeout:g} с), так что задача всё ещё ждёт в очереди. Запустите воркер:\n{commands}",
+    },
+    "no_consumer_restarting": {
+        "en": "No worker consumes the queue {queues} on {url} at the moment: the course is starting {nodes} again, "
+              "and the task waits there for it.",
+        "ru": "Сейчас ни один воркер не читает очередь {queues} через брокер {url}: курс запускает {nodes} снова, "
+              "и задача ждёт его в очереди.",
+    },
+    "no_worker_at_all": {
+        "en": "No worker answered on {url} within {timeout:g} s after the timeout. "
+              "Check with:  python3 course.py check",
+        "ru": "Ни один воркер не ответил через брокер {url} за {timeout:g} с после таймаута. "
+              "Проверьте:  python3 course.py check",
+    },
+})
 
 
 class ResultBackendDown(SetupError):
@@ -44,7 +73,7 @@ class CourseResultConsumer(ResultConsumer):
         # "The Celery application must be restarted": here the next cell works once the Redis answers again.
         try:
             yield
-        except socket.timeout:  # the builtin TimeoutError: drain_events(timeout=...) polled, nothing came
+        except TimeoutError:  # the builtin TimeoutError: drain_events(timeout=...) polled, nothing came
             raise
         except self._connection_errors:
             try:
@@ -73,17 +102,15 @@ class CourseResultConsumer(ResultConsumer):
 
 class CourseRedisBackend(RedisBackend):
     """Celery's Redis result backend; every redis:// result backend of the course's apps is this one
-    (``course_tasks.celery.configure``)."""
+    (``course_tasks.machinery.plumbing.install``)."""
 
     ResultConsumer = CourseResultConsumer
 
     def down(self, exc):
         """The :class:`ResultBackendDown` to raise for the connection error ``exc``."""
-        import redis
-
         error = no_reply(self.connparams.get("socket_timeout")) \
             if isinstance(exc, redis.exceptions.TimeoutError) else one_line(exc)
-        return setup_error("backend_lost", self.url or "", cls=ResultBackendDown,
+        return setup_error("backend_lost", supervision_note(self.url or ""), cls=ResultBackendDown,
                            url=settings.redacted(self.url or ""), error=error)
 
     @contextmanager
@@ -121,8 +148,8 @@ def _note_missing_consumer(exc, app, task_ids):
     try:
         queues = sorted({_queue_of[i] for i in task_ids if i in _queue_of})
         note = missing_consumer(app, queues) or supervision_note(app.conf.broker_write_url, only_restored=True)
-    except Exception:  # a hint must never replace the timeout it explains
-        return
+    except (OperationalError, OSError, redis.exceptions.RedisError):
+        return  # a hint must never replace the timeout it explains
     if note and note not in getattr(exc, "__notes__", ()):
         exc.add_note(note)
 
@@ -155,7 +182,9 @@ def _role_of(queue):
 
 def _start_command(queue):
     role = _role_of(queue)
-    return f"python3 course.py worker {role.name}" if role else f"celery -A course_tasks worker --queues {queue}"
+    if role is None:
+        return f"celery -A course_tasks worker --queues {queue}"
+    return f"python3 course.py {' '.join(role.command())}"
 
 
 @signals.before_task_publish.connect

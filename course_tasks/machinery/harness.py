@@ -9,8 +9,12 @@ and on a shared RabbitMQ its worker and queue have names of their own (removed a
 import os
 import uuid
 
+from kombu.exceptions import OperationalError
+
 from .. import settings
-from .services import Stack, amqp_answers, control_app, free_port
+from .plumbing import control_app
+from .probes import amqp_answers, free_port
+from .services import Stack
 
 REQUIRE_RABBITMQ = "COURSE_REQUIRE_RABBITMQ"
 
@@ -39,7 +43,6 @@ class LiveHarness:
             broker = self.stack.start_redis(free_port())
             self.stack.use_broker(broker)
             self.stack.env["COURSE_PLAYGROUND"] = str(self.stack.log_dir / "playground")  # lesson 10 writes here
-            roles = list(settings.LOCAL_ROLES)
             url = settings.rabbitmq_url()
             if amqp_answers(url):
                 run = uuid.uuid4().hex[:8]
@@ -47,7 +50,6 @@ class LiveHarness:
                 self.stack.env["COURSE_RABBITMQ_QUEUE"] = f"{settings.PRIORITY_QUEUE}.test-{run}"
                 self.stack.env["COURSE_RABBITMQ_NODE"] = f"rabbit@course-test-{run}"
                 self.rabbitmq = url
-                roles.append("rabbitmq")
             else:
                 self.rabbitmq_missing = (
                     f"no RabbitMQ answers at {settings.redacted(url)} "
@@ -59,7 +61,7 @@ class LiveHarness:
             os.environ.update({k: v for k, v in self.stack.env.items() if k.startswith(("CELERY_", "COURSE_"))})
             os.environ["PYTHONPATH"] = self.stack.env["PYTHONPATH"]
             os.environ["PATH"] = self.stack.env["PATH"]
-            self.stack.start_workers(roles, reuse_running=False)
+            self.stack.start_roles(settings.roles_to_start(bool(self.rabbitmq)), reuse_running=False)
         except BaseException:
             self.stop()
             raise
@@ -77,5 +79,5 @@ def _delete_queue(url, queue):
     try:
         with control_app(url).connection_for_write() as conn:
             conn.default_channel.queue_delete(queue)
-    except Exception:
-        pass
+    except (OperationalError, OSError):
+        pass  # RabbitMQ went away meanwhile: nothing is left to delete there

@@ -16,17 +16,56 @@ import sys
 import time
 from pathlib import Path
 
+from jupyter_core.paths import jupyter_runtime_dir
+
 from .. import settings
+from ..i18n import language, register, say
+from ..waiting import wait_until
 from . import copies, run_state
 from .autostart import holder_name
-from ..i18n import language, register, say
-from .services import LOOPBACK, ROOT, LaunchError, Stack, amqp_answers, describe
+from .probes import LOOPBACK, amqp_answers
+from .services import ROOT, LaunchError, Stack
 from .setup_lock import SetupLock
 
 ATTACH_WAIT = 60.0  # how long a second `up` waits for a first one that is still starting
 JUPYTER_URL_WAIT = 60.0  # how long JupyterLab may take to listen (its first start on a busy machine is slow)
 
 register({
+    "up_rabbitmq_found": {
+        "en": "RabbitMQ: found at {url}; the RabbitMQ lesson will use it",
+        "ru": "RabbitMQ: найден по адресу {url}; урок про RabbitMQ будет работать с ним",
+    },
+    "up_rabbitmq_none": {
+        "en": "RabbitMQ: none at {url}; the RabbitMQ lesson will say how to start one",
+        "ru": "RabbitMQ: по адресу {url} его нет; урок про RabbitMQ подскажет, как его запустить",
+    },
+    "up_running": {
+        "en": "Broker and workers are running. Ctrl-C stops everything.",
+        "ru": "Брокер и воркеры работают. Ctrl-C останавливает всё.",
+    },
+    "up_stopping": {
+        "en": "Stopping everything the course started ...",
+        "ru": "Останавливаю всё, что запустил курс…",
+    },
+    "up_stopped": {
+        "en": "Stopped in {seconds:.1f} s: {names}.",
+        "ru": "Остановлено за {seconds:.1f} с: {names}.",
+    },
+    "up_stopped_nothing": {
+        "en": "Nothing had been started yet.",
+        "ru": "Ещё ничего не было запущено.",
+    },
+    "up_what_broker": {"en": "  broker: {url}", "ru": "  брокер: {url}"},
+    "up_what_workers": {"en": "  workers: {nodes}", "ru": "  воркеры: {nodes}"},
+    "up_what_jupyter": {"en": "  JupyterLab: {url}", "ru": "  JupyterLab: {url}"},
+    "up_what_no_jupyter": {"en": "  JupyterLab: not started (--no-jupyter)",
+                           "ru": "  JupyterLab: не запущен (--no-jupyter)"},
+    "up_what_flower": {"en": "  Flower: {url}", "ru": "  Flower: {url}"},
+    "up_no_flower": {
+        "en": "  Flower is not part of it; for Flower, stop it and start:  python3 course.py up --flower",
+        "ru": "  Flower в этом запуске нет; чтобы запустить курс с Flower, остановите этот запуск и выполните:  "
+              "python3 course.py up --flower",
+    },
     "up_open": {
         "en": "JupyterLab is running (its log: {log}). Open this address in your browser:\n\n    {url}\n\n{stop}",
         "ru": "JupyterLab работает (его лог: {log}). Откройте в браузере этот адрес:\n\n    {url}\n\n{stop}",
@@ -95,7 +134,7 @@ def _stop(stack, quiet):
     began = time.monotonic()
     stopped = stack.stop()
     if stopped:
-        names = ", ".join(describe(s) for s in stopped)
+        names = ", ".join(run_state.describe(s.kind, s.label) for s in stopped)
         print(say("up_stopped", seconds=time.monotonic() - began, names=names))
     elif not quiet:
         print(say("up_stopped_nothing"))
@@ -106,16 +145,12 @@ def _start(stack, lock, flower, jupyter):
     broker = stack.ensure_redis()
     stack.use_broker(broker, os.environ.get("CELERY_RESULT_BACKEND") or broker)
     lock.publish(broker=settings.redacted(broker))
-    roles = list(settings.LOCAL_ROLES)
     rabbit = settings.rabbitmq_url()
-    if amqp_answers(rabbit):
-        print(say("up_rabbitmq_found", url=settings.redacted(rabbit)))
-        roles.append("rabbitmq")
-    else:
-        print(say("up_rabbitmq_none", url=settings.redacted(rabbit)))
-    stack.start_workers(roles)
-    by_role = settings.worker_roles()
-    lock.publish(workers=[by_role[role].node for role in roles])
+    rabbitmq = amqp_answers(rabbit)
+    print(say("up_rabbitmq_found" if rabbitmq else "up_rabbitmq_none", url=settings.redacted(rabbit)))
+    roles = settings.roles_to_start(rabbitmq)
+    stack.start_roles(roles)
+    lock.publish(workers=[settings.roles()[role].label for role in roles])
     if flower:
         started = stack.start_flower()
         lock.publish(flower=started and f"http://{LOOPBACK}:{stack.env.get('COURSE_FLOWER_PORT', '5555')}")
@@ -132,13 +167,11 @@ def _start_jupyter(stack, lock):
     made = copies.ensure()
     token = secrets.token_hex(24)
     service = stack.start_jupyter(token)
-    deadline = time.monotonic() + JUPYTER_URL_WAIT
-    while (url := _jupyter_url(service, token)) is None:
-        if not service.alive() or time.monotonic() > deadline:
-            lines = service.log_since().strip().splitlines()
-            error = lines[-1] if lines else f"no answer within {JUPYTER_URL_WAIT:g} s"
-            raise LaunchError(say("up_jupyter_failed", error=error, log=service.log_path))
-        time.sleep(0.1)
+    url = wait_until(lambda: _jupyter_url(service, token) or not service.alive(), JUPYTER_URL_WAIT, every=0.1)
+    if not isinstance(url, str):
+        lines = service.log_since().strip().splitlines()
+        error = lines[-1] if lines else f"no answer within {JUPYTER_URL_WAIT:g} s"
+        raise LaunchError(say("up_jupyter_failed", error=error, log=service.log_path))
     if lock is not None:
         lock.publish(state="running", jupyter=url)
     print(copies.summary(made))
@@ -150,8 +183,6 @@ def _start_jupyter(stack, lock):
 def _jupyter_url(service, token):
     """The address of lesson 00 in the learner's language, with the token, once JupyterLab listens (it writes
     jpserver-<pid>.json then; the port is the one it took)."""
-    from jupyter_core.paths import jupyter_runtime_dir
-
     info = run_state.read_json(Path(jupyter_runtime_dir()) / f"jpserver-{service.proc.pid}.json")
     if not info or not info.get("url"):
         return None
@@ -161,21 +192,27 @@ def _jupyter_url(service, token):
 def _attached(lock, flower, jupyter=True):
     """Another `up` or a notebook's kernel holds the setup of this broker: say what runs there (once it runs) and
     return "up" or "kernel". None if that holder went away meanwhile (then this one tries to take the lock)."""
-    deadline, said = time.monotonic() + ATTACH_WAIT, False
-    while True:
+    info, said = None, []
+
+    def settled():
+        nonlocal info
         info = lock.holder()
         if not info or not run_state.process_alive(info.get("pid")):
-            time.sleep(0.1)
+            time.sleep(0.1)  # a holder that is writing its file, or one that just went away
             info = lock.holder()
             if not info or not run_state.process_alive(info.get("pid")):
-                return None
-        if info.get("state") == "running" or time.monotonic() > deadline:
-            print(_what_runs(lock, info, flower, jupyter))
-            return "kernel" if "kernel" in info else "up"
+                return "gone"
+        if info.get("state") == "running":
+            return "running"
         if not said:
             print(say("auto_waiting", who=holder_name(info), url=info.get("broker") or settings.redacted(lock.url)))
-            said = True
-        time.sleep(0.2)
+            said.append(True)
+        return None
+
+    if wait_until(settled, ATTACH_WAIT, every=0.2) == "gone":
+        return None
+    print(_what_runs(lock, info, flower, jupyter))  # running, or still starting after ATTACH_WAIT
+    return "kernel" if "kernel" in info else "up"
 
 
 def _what_runs(lock, info, flower, jupyter=True):

@@ -6,9 +6,6 @@ displays out (tests/test_side_by_side.py ``comparable()``), so a notice never ch
 Outside Jupyter it is one line on stderr.
 """
 import sys
-import time
-
-from ..i18n import say
 
 METADATA = {"course": "notice"}
 
@@ -17,20 +14,19 @@ class Notice:
     """A line in the notebook while we wait, replaced by how it ended (or stderr outside Jupyter)."""
 
     def __init__(self):
-        self.handle, self.started = None, time.monotonic()
+        self.handle = None
 
     def show(self, text):
         if self.handle is not None:
             return
-        try:
-            from IPython import get_ipython
-            from IPython.display import display
+        from IPython import (
+            get_ipython,  # heavy: imported only when a notice is shown (a worker never shows one)
+        )
+        from IPython.display import display
 
-            if get_ipython() is not None:
-                self.handle = display({"text/plain": text}, raw=True, metadata=METADATA, display_id=True)
-                return
-        except ImportError:
-            pass
+        if get_ipython() is not None:
+            self.handle = display({"text/plain": text}, raw=True, metadata=METADATA, display_id=True)
+            return
         print(text, file=sys.stderr)
         self.handle = False
 
@@ -40,8 +36,3 @@ class Notice:
             self.handle.update({"text/plain": text}, raw=True, metadata=METADATA)
         elif self.handle is False:
             print(text, file=sys.stderr)
-
-    def done(self, node):
-        """``exclusive()``: say how long this notebook waited for ``node`` (only if it waited)."""
-        if self.handle:
-            self.update(say("hold_waited", node=node, seconds=round(time.monotonic() - self.started, 1)))

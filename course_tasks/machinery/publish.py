@@ -3,12 +3,13 @@
 Without this, ``add.delay(1, 1)`` on a broker that is gone raises kombu's bare ``OperationalError`` (for
 example ``Timeout reading from socket``), which names neither the broker nor what to do.
 """
+import redis
 from celery.app.amqp import AMQP
 from kombu.exceptions import OperationalError
 
 from .. import settings
-from ..i18n import say
-from ..preflight import no_reply, one_line, setup_error
+from ..errors import no_reply, one_line, setup_error
+from .run_state import supervision_note
 
 
 class CourseAMQP(AMQP):
@@ -28,10 +29,8 @@ class CourseAMQP(AMQP):
 
 def broker_down(connection, exc):
     """The SetupError to raise when ``connection`` (kombu's) failed with ``exc``."""
-    import redis
-
     raw = connection.as_uri(include_password=True)
     timeout = (connection.transport_options or {}).get("socket_timeout")
     error = no_reply(timeout) if isinstance(exc.__cause__, redis.exceptions.TimeoutError) and timeout \
         else one_line(exc)
-    return setup_error("broker_down", raw, url=settings.redacted(raw), error=error)
+    return setup_error("broker_down", supervision_note(raw), url=settings.redacted(raw), error=error)

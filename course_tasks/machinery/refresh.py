@@ -7,6 +7,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+import nbformat
+import papermill
+
 from .harness import LiveHarness
 from .services import ROOT
 
@@ -20,8 +23,6 @@ ERROR_MARKER_TAG = "papermill-error-cell-tag"  # the cells papermill inserts whe
 
 
 def strip_papermill(path: Path):
-    import nbformat
-
     nb = nbformat.read(path, as_version=4)
     nb.metadata.pop("papermill", None)
     nb.cells = [c for c in nb.cells if ERROR_MARKER_TAG not in c.metadata.get("tags", [])]
@@ -35,8 +36,6 @@ def strip_papermill(path: Path):
 
 def unexpected_errors(path: Path):
     """The errors of cells not tagged ``raises-exception`` (papermill reports those tagged ones too)."""
-    import nbformat
-
     nb = nbformat.read(path, as_version=4)
     return [f"{o.ename}: {o.evalue}" for c in nb.cells if c.cell_type == "code"
             and "raises-exception" not in c.metadata.get("tags", [])
@@ -44,8 +43,6 @@ def unexpected_errors(path: Path):
 
 
 def refresh(paths=()):
-    import papermill
-
     targets = notebooks(paths)
     harness = LiveHarness(Path(tempfile.mkdtemp(prefix="course-refresh-")), say=print)
     harness.start()

@@ -10,11 +10,48 @@ import time
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from ..i18n import say
+from .. import settings
+from ..i18n import register, say
 
 RUN_DIR = Path(__file__).resolve().parent.parent.parent / ".course" / "run"
 NOTE_WINDOW = 60.0  # seconds after a service is back during which a note still mentions it
 DEFAULT_PORTS = {"redis": 6379, "rediss": 6379, "amqp": 5672, "amqps": 5671, "pyamqp": 5672}
+
+register({
+    "service_worker": {"en": "worker {name}", "ru": "воркер {name}"},
+    "service_redis": {"en": "the embedded broker ({name})", "ru": "встроенный брокер ({name})"},
+    "service_other": {"en": "{name}", "ru": "{name}"},
+    "reason_lost_broker": {"en": "it lost its broker", "ru": "потерял связь с брокером"},
+    "reason_signal": {"en": "killed by {detail}", "ru": "убит сигналом {detail}"},
+    "reason_shutdown": {"en": "it was shut down", "ru": "его остановили"},
+    "reason_exit": {"en": "exited with code {detail}", "ru": "завершился с кодом {detail}"},
+    "note_waiting": {
+        "en": "{name} stopped {ago} s ago ({reason}); it is started again as soon as the broker answers, then run "
+              "the cell again.",
+        "ru": "{name} остановился {ago} с назад ({reason}); он запустится снова, как только брокер ответит; "
+              "после этого выполните ячейку ещё раз.",
+    },
+    "note_restarting": {
+        "en": "{name} stopped {ago} s ago ({reason}) and is being restarted; run the cell again in a few seconds.",
+        "ru": "{name} остановился {ago} с назад ({reason}) и перезапускается; выполните ячейку ещё раз через "
+              "несколько секунд.",
+    },
+    "note_back": {
+        "en": "{name} stopped {ago} s ago ({reason}) and was restarted; it works again: run the cell again.",
+        "ru": "{name} остановился {ago} с назад ({reason}) и был перезапущен, он снова работает: выполните ячейку "
+              "ещё раз.",
+    },
+    "note_restored": {
+        "en": "The tasks it was running went back to the queue {queues} and run again ({count}).",
+        "ru": "Задачи, которые он выполнял, вернулись в очередь {queues} и выполнятся снова ({count}).",
+    },
+    "note_gave_back": {
+        "en": "note: {name} stopped {ago} s ago ({reason}) and was restarted; the tasks it was running went back to "
+              "the queue {queues} and run again ({count}).",
+        "ru": "к сведению: {name} остановился {ago} с назад ({reason}) и был перезапущен; задачи, которые он "
+              "выполнял, вернулись в очередь {queues} и выполнятся снова ({count}).",
+    },
+})
 
 
 def broker_key(url: str) -> str:
@@ -28,6 +65,10 @@ def broker_key(url: str) -> str:
     host = parts.hostname or "localhost"
     host = "127.0.0.1" if host in ("localhost", "::1") else host  # one machine, one name
     return f"{scheme}-{host}-{port or DEFAULT_PORTS.get(scheme, 0)}"
+
+
+def same_broker(a, b) -> bool:
+    return bool(a and b) and broker_key(a) == broker_key(b)
 
 
 def status_path(broker_url: str) -> Path:
@@ -50,14 +91,24 @@ def read_json(path: Path):
 
 
 def process_alive(pid) -> bool:
+    """Does the process ``pid`` of this machine run? (The course's one liveness check of a process id.)"""
     try:
         os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # it runs, as another user
     except (OSError, TypeError, ValueError):
         return False
     return True
 
 
-def supervision_note(broker_url: str = None, lang: str = None, now: float = None, nodes=None,
+def describe(kind: str, label: str, lang: str | None = None) -> str:
+    """What a service is, for a learner: ``worker worker@course``, ``the embedded Redis (redis://...)``, ``Flower``."""
+    return say(f"service_{kind if kind in ('worker', 'redis') else 'other'}", lang, name=label)
+
+
+def supervision_note(broker_url: str | None = None, lang: str | None = None, now: float | None = None, nodes=None,
                      only_restored: bool = False):
     """One sentence in the learner's language about a course service that stopped lately on ``broker_url``
     (default: the course's broker) and is being restarted or is back; None when there is nothing to say.
@@ -71,9 +122,9 @@ def supervision_note(broker_url: str = None, lang: str = None, now: float = None
     for event in recent_events(broker_url, now):
         if (nodes is not None and event["name"] not in nodes) or (only_restored and not event.get("restored")):
             continue
-        name = say(f"service_{event['kind']}", lang, name=event["name"])
-        values = dict(name=name[0].upper() + name[1:], ago=max(0, round(now - event["stopped_at"])),
-                      reason=say(f"reason_{event['reason']}", lang, detail=event.get("detail", "")))
+        name = describe(event["kind"], event["name"], lang)
+        values = {"name": name[0].upper() + name[1:], "ago": max(0, round(now - event["stopped_at"])),
+                      "reason": say(f"reason_{event['reason']}", lang, detail=event.get("detail", ""))}
         if only_restored:  # all is well again: what is news is that its tasks run a second time
             sentences.append(say("note_gave_back", lang, count=event["restored"],
                                  queues=", ".join(map(repr, event.get("queues", []))), **dict(values, name=name)))
@@ -85,14 +136,17 @@ def supervision_note(broker_url: str = None, lang: str = None, now: float = None
     return " ".join(sentences) or None
 
 
-def recent_events(broker_url: str = None, now: float = None) -> list:
+def recent_events(broker_url: str | None = None, now: float | None = None) -> list:
     """What the running supervisor of ``broker_url`` recorded: services restarting, waiting, or back within
     NOTE_WINDOW seconds (dicts with name, kind, state, reason, ...); empty when no supervisor runs."""
-    from .. import settings
-
     status = read_json(status_path(broker_url or settings.broker_url()))
-    if not status or not process_alive(status.get("pid")):
+    if not isinstance(status, dict) or not process_alive(status.get("pid")):
         return []
     now = time.time() if now is None else now
     return [event for event in status.get("events", [])
             if not (event["state"] == "back" and now - event["back_at"] > NOTE_WINDOW)]
+
+
+def restarting_nodes(broker_url) -> set:
+    """The nodes the course's supervisor is starting again (or waiting to) on ``broker_url``."""
+    return {e["name"] for e in recent_events(broker_url) if e["state"] in ("restarting", "waiting")}

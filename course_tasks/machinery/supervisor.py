@@ -1,4 +1,4 @@
-"""The live setup heals itself: a service of a :class:`~course_tasks.machinery.services.Stack` that exits is started again.
+"""The live setup heals itself: a service of a :class:`~.services.Stack` that exits is started again.
 
 A thread looks at every supervised service ten times a second. One that exited (a SIGKILL, a worker told
 to shut down, kombu's crash when the Redis goes away with an acks_late task in flight) is started again with
@@ -11,16 +11,47 @@ that did not reconnect by itself is restarted too. Whatever happens is said (``s
 A service this thread restarts gets its parent-death signal (PR_SET_PDEATHSIG) from this thread, which lives
 until the stack stops: a SIGKILLed launcher still takes every child along.
 """
+import os
 import threading
 import time
 from datetime import datetime
 
+from kombu.exceptions import OperationalError
+from redis.exceptions import RedisError
+
+from .. import settings
+from ..i18n import register, say
 from . import run_state, unacked
-from ..i18n import say
+from .probes import broker_answers
 
 POLL = 0.1  # seconds between two looks at the services
 BROKER_RETRY = 0.5  # seconds between two tries of a broker that does not answer
 MAX_BACKOFF = 5.0  # a service that keeps failing right after its start is tried at most this far apart
+
+register({
+    "sup_stopped": {
+        "en": "{name} stopped ({reason}); starting it again with the same command ...",
+        "ru": "{name} остановился ({reason}); запускаю его снова той же командой…",
+    },
+    "sup_waiting": {
+        "en": "{name} stopped ({reason}); it starts again as soon as its broker {url} answers ...",
+        "ru": "{name} остановился ({reason}); он запустится снова, как только брокер {url} ответит…",
+    },
+    "sup_reconnect": {
+        "en": "{name} has not reconnected to its broker, which answers again; restarting it ...",
+        "ru": "{name} не переподключился к брокеру, хотя тот снова отвечает; перезапускаю его…",
+    },
+    "sup_restored": {
+        "en": "{name}: the unacknowledged messages of the queue {queues} went back to its head ({count}); their tasks "
+              "run again.",
+        "ru": "{name}: неподтверждённые сообщения очереди {queues} возвращены в её начало ({count}); их задачи "
+              "выполнятся снова.",
+    },
+    "sup_back": {
+        "en": "{name} works again ({seconds:.1f} s after it stopped).",
+        "ru": "{name} снова работает (через {seconds:.1f} с после остановки).",
+    },
+})
 
 
 class _Watch:
@@ -55,7 +86,7 @@ class Supervisor(threading.Thread):
                     return
                 try:
                     self.look()
-                except Exception as exc:  # the supervisor must outlive any surprise; the log keeps it
+                except Exception as exc:  # noqa: BLE001 (the supervisor must outlive any surprise; its log keeps it)
                     self._log(f"supervisor error: {exc!r}")
 
     def look(self):
@@ -65,14 +96,14 @@ class Supervisor(threading.Thread):
             if watch.phase in ("running", "starting") and not service.alive():
                 self._stopped(service, watch, now)
             if watch.phase == "down" and now >= watch.next_try:
-                if service.kind == "worker" and not _broker_answers(service.broker):
+                if not broker_answers(service.broker):
                     watch.next_try = now + BROKER_RETRY
                     if watch.event["state"] != "waiting":
                         self._update(watch, "waiting")
                     if not watch.said:
                         watch.said = True
                         self._say("sup_waiting", service, reason=self._reason(watch),
-                                  url=service.broker and _redacted(service.broker))
+                                  url=service.broker and settings.redacted(service.broker))
                     continue
                 self._restart(service, watch)
             elif watch.phase == "starting" and service.ready and service.ready(service):
@@ -121,7 +152,7 @@ class Supervisor(threading.Thread):
             return
         try:
             count = unacked.restore(service.broker, queues)
-        except Exception as exc:  # a broker that went away again: kombu's visibility_timeout still applies
+        except (RedisError, OperationalError, OSError) as exc:  # a broker gone again: visibility_timeout still applies
             self._log(f"{service.label}: its unacknowledged messages were not given back: {exc!r}")
             return
         self._log(f"{service.label}: unacknowledged messages of {list(queues)} given back: {count}")
@@ -132,7 +163,7 @@ class Supervisor(threading.Thread):
 
     # -- brokers ---------------------------------------------------------------------------------------
     def _workers_on(self, url):
-        return [s for s in self.watches if s.kind == "worker" and _same_broker(s.broker, url)]
+        return [s for s in self.watches if s.kind == "worker" and run_state.same_broker(s.broker, url)]
 
     def _broker_lost(self, url):
         for worker in self._workers_on(url):
@@ -169,9 +200,9 @@ class Supervisor(threading.Thread):
         self.next_broker_look = now + BROKER_RETRY
         ours = {s.label for s in self.watches if s.kind == "redis"}
         for url in {s.broker for s in self.watches if s.kind == "worker"}:
-            if not url or not url.startswith("redis") or any(_same_broker(url, o) for o in ours):
+            if not url or not url.startswith("redis") or any(run_state.same_broker(url, o) for o in ours):
                 continue
-            if not _broker_answers(url):
+            if not broker_answers(url):
                 if url not in self.down_brokers:
                     self.down_brokers.add(url)
                     self._broker_lost(url)
@@ -196,9 +227,7 @@ class Supervisor(threading.Thread):
         return say(f"reason_{watch.event['reason']}", detail=watch.event["detail"])
 
     def _say(self, message, service, **values):
-        from .services import describe
-
-        name = describe(service)
+        name = run_state.describe(service.kind, service.label)
         text = say(message, name=name[0].upper() + name[1:], **values)
         self._log(text)
         self.stack.say(text)
@@ -211,15 +240,13 @@ class Supervisor(threading.Thread):
             pass
 
     def _write_status(self):
-        import os
-
         url = self.stack.env.get("CELERY_BROKER_URL")
         if not url:
             return
         if self.status_url and self.status_url != url:
             self.forget_status()
         self.status_url = url
-        run_state.write_json(run_state.status_path(url), {"pid": os.getpid(), "broker": _redacted(url),
+        run_state.write_json(run_state.status_path(url), {"pid": os.getpid(), "broker": settings.redacted(url),
                                                           "events": self.events})
 
     def forget_status(self):
@@ -227,18 +254,3 @@ class Supervisor(threading.Thread):
             run_state.status_path(self.status_url).unlink(missing_ok=True)
             self.status_url = None
 
-
-def _broker_answers(url) -> bool:
-    from .services import redis_answers
-
-    return not url or not url.startswith("redis") or redis_answers(url, timeout=0.3)
-
-
-def _same_broker(a, b) -> bool:
-    return bool(a and b) and run_state.broker_key(a) == run_state.broker_key(b)
-
-
-def _redacted(url):
-    from ..settings import redacted
-
-    return redacted(url)

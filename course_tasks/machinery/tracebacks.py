@@ -60,7 +60,7 @@ def short_traceback(shell, etype, value, tb, tb_offset=None):
     short = cell_frames_only(tb, lambda filename: filename in cells)
     if short is None:
         shell.showtraceback((etype, value, tb), tb_offset=tb_offset, running_compiled_code=True)
-        return None
+        return
     # Hidden: the frames of the packages (the first frame of all is IPython's own run_code).
     hidden = _frame_count(tb) - 1 > _frame_count(short)
     saved = value.__cause__, value.__context__, value.__suppress_context__
@@ -76,4 +76,4 @@ def short_traceback(shell, etype, value, tb, tb_offset=None):
     if sys.version_info >= (3, 12):
         sys.last_exc = value
     shell._showtraceback(etype, value, stb)
-    return None
+    return

@@ -15,12 +15,13 @@ import json
 from kombu.utils.encoding import bytes_to_str
 
 from .. import settings
+from .plumbing import control_app
 
 DEFAULT_KEYS_APPS = ("course_tasks", "course_tasks.play")  # their messages wait in kombu's default `unacked` hash
 
 
 def restorable(role) -> bool:
-    """Whether the supervisor gives back the messages of ``role``'s worker (a settings.WorkerRole)."""
+    """Whether the supervisor gives back the messages of ``role``'s worker (a settings.Role)."""
     return role.app in DEFAULT_KEYS_APPS
 
 
@@ -28,8 +29,6 @@ def restore(broker: str, queues) -> int:
     """Put the unacknowledged messages of ``queues`` on ``broker`` back at the head of their queues, flagged
     ``redelivered`` as kombu does; the number of messages given back. Call it only while no worker consumes
     ``queues``."""
-    from .services import control_app
-
     if not broker.startswith("redis"):
         return 0
     app = control_app(broker)

@@ -1,0 +1,78 @@
+"""The course's remote-control commands, carried out by a worker on itself. Every app lists this module in its
+``include=`` (plumbing.CONTROL), so every course worker answers them:
+
+- ``course_kill_worker`` and ``course_kill_pool_process`` (lesson 12, ``course_tasks.faults``): a SIGKILL of the
+  worker's main process, or of the pool process that runs a task; they work the same when the worker runs locally
+  and in a container (no process id crosses a container's border);
+- ``course_check_pool``: look for dead pool processes now (lesson 13 counts the replaced ones);
+- ``course_worker_info``: an id of this worker process's start (a restarted worker answers with another one:
+  ``course_tasks.workers.reload_worker``) and what the playground loaded (play@course).
+"""
+import os
+import signal
+import threading
+import uuid
+
+from celery.worker import state as worker_state
+from celery.worker.control import control_command, inspect_command
+
+from . import loading
+
+BOOT = uuid.uuid4().hex  # new in every worker process
+
+
+def _running(task_id):
+    """The request of ``task_id`` if a pool process has taken it (and an early ack has been sent), else None."""
+    for request in worker_state.active_requests:
+        if request.id == task_id and request.time_start and request.worker_pid \
+                and (request.task.acks_late or request.acknowledged):
+            return request
+    return None
+
+
+def _die(pid):
+    if pid == 1:  # PID 1 of a container ignores SIGKILL sent from inside; exit as abruptly instead
+        os._exit(137)
+    os.kill(pid, signal.SIGKILL)
+
+
+@control_command(args=[("task_id", str)], signature="[task_id]")
+def course_kill_worker(state, task_id=None):
+    """SIGKILL this worker's main process (its pool processes die with it), once task_id runs if given."""
+    if task_id and _running(task_id) is None:
+        return {"waiting": task_id}
+    pid = os.getpid()
+    threading.Timer(0.2, _die, (pid,)).start()  # after the reply has gone out
+    return {"killed": pid}
+
+
+@control_command(args=[("task_id", str)], signature="<task_id>")
+def course_kill_pool_process(state, task_id):
+    """SIGKILL the pool process that runs task_id (as the kernel's OOM killer would)."""
+    request = _running(task_id)
+    if request is None:
+        return {"waiting": task_id}
+    os.kill(request.worker_pid, signal.SIGKILL)
+    _check_pool_soon(state)
+    return {"killed": request.worker_pid}
+
+
+def _check_pool_soon(state):
+    """The pool looks for exited processes when one's sentinel pipe closes, but the process may not be
+    reapable yet at that instant; then its timer finds it within 5 s (AsynPool.timers). Look now instead."""
+    consumer = state.consumer
+    for delay in (0.1, 0.3, 1.0):
+        consumer.hub.call_later(delay, consumer.pool.maintain_pool)
+
+
+@control_command()
+def course_check_pool(state):
+    """Look for exited pool processes now and replace them (what the pool's 5 s timer does anyway)."""
+    _check_pool_soon(state)
+    return {"ok": "checking"}
+
+
+@inspect_command()
+def course_worker_info(state, **kwargs):
+    """This worker process's start id and, on play@course, what the playground loaded."""
+    return {"boot": BOOT, **loading.report(state.app)}
