@@ -1,4 +1,5 @@
-"""Test-run hooks: start a live broker (the embedded server) and the course's workers once, before any notebook runs, and stop them.
+"""Test-run hooks: start a live broker (the embedded server) and the course's workers once, before any notebook runs,
+and stop them.
 
 nbval runs every notebook in a kernel of its own (a separate process), so the workers are started
 from pytest hooks, not fixtures; the kernels inherit the environment that points them there.

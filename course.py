@@ -42,7 +42,7 @@ def ensure_venv() -> Path:
         # Wheels only: nothing is compiled on the learner's machine (tools/check_wheels.py checks that every pin
         # has a wheel on Linux and macOS, x86_64 and ARM64).
         installed = subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
-                                    "--only-binary=:all:", "-r", str(REQUIREMENTS)])
+                                    "--only-binary=:all:", "-r", str(REQUIREMENTS)], check=False)
         if installed.returncode != 0:
             sys.exit(say("pip_failed"))
         STAMP.write_text(wanted)
@@ -67,7 +67,8 @@ MINIMUM_PYTHON = (3, 11)
 # What this file says itself, before .venv exists (course_tasks/i18n.py says the rest), in the learner's language.
 MESSAGES = {
     "windows": {
-        "en": """[course] The course runs on Linux and macOS, not on Windows itself: its broker and workers are Unix programs.
+        "en": """[course] The course runs on Linux and macOS, not on Windows itself: its broker and workers are Unix
+programs.
 On Windows, take one of two ways:
   - WSL (Ubuntu inside Windows). In PowerShell:  wsl --install -d Ubuntu-24.04
     then, in the Ubuntu window:  sudo apt update && sudo apt install -y python3-venv git
@@ -75,7 +76,8 @@ On Windows, take one of two ways:
   - Docker Desktop. In this folder:  docker compose up --build
     then  docker compose logs jupyter  prints the address to open.
 README.md, section "On Windows", says more.""",
-        "ru": """[course] Курс работает на Linux и macOS, но не в самой Windows: его брокер и воркеры — программы для Unix.
+        "ru": """[course] Курс работает на Linux и macOS, но не в самой Windows: его брокер и воркеры — программы
+для Unix.
 В Windows есть два пути:
   - WSL (Ubuntu внутри Windows). В PowerShell:  wsl --install -d Ubuntu-24.04
     затем в окне Ubuntu:  sudo apt update && sudo apt install -y python3-venv git
@@ -99,8 +101,8 @@ README.md, section "On Windows", says more.""",
               "    sudo apt install python3-venv",
     },
     "pip_failed": {
-        "en": "[course] pip could not install requirements.txt (its message is above). No internet? Then connect and run "
-              "the command again. 'No matching distribution'? Then a package has no wheel for this Python or this "
+        "en": "[course] pip could not install requirements.txt (its message is above). No internet? Then connect and "
+              "run the command again. 'No matching distribution'? Then a package has no wheel for this Python or this "
               "machine: the course needs CPython 3.11 to 3.14 on Linux (x86_64 or ARM64, glibc 2.28 or newer) or macOS "
               "(11 or newer on Apple silicon, 10.15 or newer on Intel).",
         "ru": "[course] pip не смог установить requirements.txt (его сообщение выше). Нет интернета — подключитесь и "

@@ -1,4 +1,5 @@
-"""The slide type of every cell of a lesson (``metadata.slideshow.slide_type``), as RISE and ``course.py slides`` use it.
+"""The slide type of every cell of a lesson (``metadata.slideshow.slide_type``), as RISE and ``course.py slides``
+use it.
 
 The rule, for a pair of lessons (English and Russian twins get the same types):
 
@@ -45,7 +46,7 @@ def height(cell):
     """About how many pixels ``cell`` takes on a slide (within some 25 px for most cells, measured in Chromium)."""
     source = text(cell)
     if cell["cell_type"] == "markdown":
-        source = re.sub(r"<details><summary>(.*?)</summary>.*?</details>", r"\1", source, flags=re.S)
+        source = re.sub(r"<details><summary>(.*?)</summary>.*?</details>", r"\1", source, flags=re.DOTALL)
         pixels, fenced = 10, False
         for line in source.split("\n"):
             if line.startswith("```"):

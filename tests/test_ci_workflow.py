@@ -49,7 +49,7 @@ def test_valid_against_githubs_workflow_schema(path):
 
 def test_the_schema_catches_a_mistake():
     schema = json.loads((Path(__file__).parent / "github_workflow.json").read_text())
-    broken = dict(COURSE, jobs={"lessons": dict(JOBS["lessons"], **{"runs_on": "ubuntu-latest"})})
+    broken = dict(COURSE, jobs={"lessons": dict(JOBS["lessons"], runs_on="ubuntu-latest")})
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.Draft7Validator(schema).validate(broken)
 
@@ -72,7 +72,8 @@ def test_lessons_on_macos_run_the_readmes_test_command():
 
 def test_the_learners_command_runs_on_linux_and_macos_x86_64_and_arm():
     job = JOBS["learner-command"]
-    assert set(job["strategy"]["matrix"]["os"]) == {"ubuntu-latest", "ubuntu-24.04-arm", "macos-latest", "macos-15-intel"}
+    assert set(job["strategy"]["matrix"]["os"]) == {"ubuntu-latest", "ubuntu-24.04-arm", "macos-latest",
+                                                    "macos-15-intel"}
     assert runs(job) == ["python3 tools/open_lesson_00.py"]
 
 

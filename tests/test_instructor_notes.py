@@ -8,8 +8,10 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 NOTES = ROOT / "instructor"
 ANNOUNCED = {
-    "en": (r"\*\*(\d+) min teaching \+ (\d+) min exercises\.\*\*", r"^\| \*\*Total\*\* \| \*\*(\d+)\*\* \| \*\*(\d+)\*\* \|"),
-    "ru": (r"\*\*(\d+) мин объяснения \+ (\d+) мин упражнений\.\*\*", r"^\| \*\*Всего\*\* \| \*\*(\d+)\*\* \| \*\*(\d+)\*\* \|"),
+    "en": (r"\*\*(\d+) min teaching \+ (\d+) min exercises\.\*\*",
+           r"^\| \*\*Total\*\* \| \*\*(\d+)\*\* \| \*\*(\d+)\*\* \|"),
+    "ru": (r"\*\*(\d+) мин объяснения \+ (\d+) мин упражнений\.\*\*",
+           r"^\| \*\*Всего\*\* \| \*\*(\d+)\*\* \| \*\*(\d+)\*\* \|"),
 }
 
 
@@ -41,19 +43,21 @@ def test_every_note_has_a_twin_and_a_lesson():
     assert _notes("en") == _notes("ru")
     for name in _notes("en"):
         for lang in ("en", "ru"):
-            assert (ROOT / "notebooks" / lang / name.replace(".md", ".ipynb")).exists(), f"{lang}/{name}: no such lesson"
+            lesson = ROOT / "notebooks" / lang / name.replace(".md", ".ipynb")
+            assert lesson.exists(), f"{lang}/{name}: no such lesson"
 
 
 @pytest.mark.parametrize("name", _notes("en"))
 def test_twins_have_the_same_parts_and_minutes(name):
     texts = {lang: (NOTES / lang / name).read_text(encoding="utf-8") for lang in ("en", "ru")}
     for level in (2, 3):
-        assert len(_headings(texts["en"], level)) == len(_headings(texts["ru"], level)), f"{name}: level-{level} headings"
+        counts = [len(_headings(texts[lang], level)) for lang in ("en", "ru")]
+        assert counts[0] == counts[1], f"{name}: level-{level} headings"
     minutes = set()
     for lang, text in texts.items():
         announced, total = ANNOUNCED[lang]
         head = tuple(map(int, re.search(announced, text).groups()))
-        table = tuple(map(int, re.search(total, text, re.M).groups()))
+        table = tuple(map(int, re.search(total, text, re.MULTILINE).groups()))
         assert head == table == _plan_sums(text), f"{lang}/{name}: {head} announced, {table} in the table, " \
                                                   f"{_plan_sums(text)} in its rows"
         minutes.add(head)

@@ -4,7 +4,6 @@ import json
 import os
 import shutil
 import subprocess
-import sys
 import time
 import urllib.request
 from pathlib import Path
@@ -67,8 +66,8 @@ def lab_ru(tmp_path_factory):
     own = {"--ServerApp.root_dir": tmp / "root", "--LabApp.workspaces_dir": tmp / "workspaces",  # not the clone's
            "--ServerApp.port": port}
     argv = [f"{a.split('=')[0]}={own[a.split('=')[0]]}" if a.split("=")[0] in own else a for a in jupyter_argv("ru")]
-    log = open(tmp / "jupyter.log", "wb")
-    process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
+    with open(tmp / "jupyter.log", "wb") as log:  # JupyterLab writes to its own copy of the file
+        process = subprocess.Popen(argv, env=env, stdout=log, stderr=subprocess.STDOUT, cwd=tmp)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60
@@ -88,7 +87,6 @@ def lab_ru(tmp_path_factory):
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
-        log.close()
 
 
 def test_russian_is_the_default_language_and_its_pack_is_served(lab_ru):
@@ -108,7 +106,8 @@ def test_rise_is_there(lab_ru):
     assert "jupyterlab-rise" in [e["name"] for e in config["federated_extensions"]]
     rise = json.loads(_get(f"{base}/lab/api/settings/jupyterlab-rise:plugin?token={token}"))
     assert rise["schema"]["properties"]["scroll"]["default"] is True
-    assert "/static/rise/bundle.js" in _get(f"{base}/rise/en/00_broker_worker_backend.ipynb?token={token}")  # its slideshow
+    slideshow = _get(f"{base}/rise/en/00_broker_worker_backend.ipynb?token={token}")
+    assert "/static/rise/bundle.js" in slideshow
 
 
 def test_the_learners_own_settings_are_untouched(lab_ru):

@@ -39,7 +39,8 @@ def command_line(pid: int) -> list:
     """The arguments process ``pid`` was started with (on macOS, as ps shows them: split at spaces)."""
     if Path("/proc/self/cmdline").exists():
         return [arg.decode() for arg in Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")]
-    return subprocess.run(["ps", "-ww", "-o", "command=", "-p", str(pid)], capture_output=True, text=True).stdout.split()
+    listing = subprocess.run(["ps", "-ww", "-o", "command=", "-p", str(pid)], capture_output=True, text=True)
+    return listing.stdout.split()
 
 
 class Launcher:

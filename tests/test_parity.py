@@ -92,7 +92,8 @@ def test_same_minutes_as_many_objectives_and_key_points(name):
         objectives = course.get("objectives")
         points = [bullets(source(c), FRAME[lang]["key_points"]) for c in nb["cells"]
                   if c["cell_type"] == "markdown" and source(c).startswith(FRAME[lang]["key_points"])]
-        return {"minutes": course.get("minutes"), "objectives": len(objectives) if isinstance(objectives, list) else None,
+        return {"minutes": course.get("minutes"),
+                "objectives": len(objectives) if isinstance(objectives, list) else None,
                 "key points": [len(p) for p in points]}
 
     en, ru = frame("en"), frame("ru")

