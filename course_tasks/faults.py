@@ -6,6 +6,8 @@
 Both are remote-control commands that the worker carries out on itself, so they work the same when
 the worker runs locally and when it runs in a container (no process id crosses a container's border).
 Every course worker answers them: the main app includes this module, lesson 12's app imports it.
+A restarted worker is told from the killed one by its boot id (``course_worker_info``, course_tasks/workers.py),
+not by its process id: a container started again by Docker often gets the very same pid.
 ``course_check_pool`` asks a worker to look for dead pool processes now (lesson 13 counts replaced ones).
 The course's supervisor (``course.py up``, the test harness, Docker's restart policy) starts a killed
 worker again; ``kill_worker`` waits until it answers.
@@ -21,6 +23,7 @@ from celery.worker.control import control_command
 from . import settings
 from .exclusive import exclusive, held_here
 from .i18n import register, say
+from .workers import worker_info  # also makes every worker that imports this module answer course_worker_info
 
 COMEBACK_SECONDS = 20  # a restarted worker answers in 2-4 s; a busy machine may take longer
 ANSWER_SECONDS = 5  # a worker that should be running and does not answer within this is reported
@@ -118,9 +121,10 @@ def _role_app(role):
     return importlib.import_module(settings.worker_roles()[role].app).app
 
 
-def _node_pid(app, node, timeout=0.5):
-    stats = app.control.inspect(destination=[node], timeout=timeout).stats() or {}
-    return stats.get(node, {}).get("pid")
+def _node_boot(app, node, timeout=0.5):
+    """The boot id of ``node``'s process (new in every process), or None if it does not answer."""
+    info = worker_info(node, app, timeout=timeout)
+    return info.get("boot") if info else None
 
 
 def _command(app, node, name, task_id, deadline):
@@ -153,19 +157,19 @@ def _wait_started(result, seconds, deadline):
 
 
 def _answering(app, node, seconds, role):
-    """The process id of ``node`` once it answers (waiting up to ``seconds``), else FaultError."""
+    """The boot id of ``node`` once it answers (waiting up to ``seconds``), else FaultError."""
     deadline = time.monotonic() + seconds
     while True:
-        pid = _node_pid(app, node)
-        if pid is not None:
-            return pid
+        boot = _node_boot(app, node)
+        if boot is not None:
+            return boot
         if time.monotonic() > deadline:
             raise FaultError(say("faults.no_worker", node=node, seconds=seconds, role=role,
                                  url=settings.redacted(app.conf.broker_write_url)))
 
 
 class _Killed:
-    pids = {}  # role -> the process id kill_worker killed
+    boots = {}  # role -> the boot id of the process kill_worker killed
 
 
 def kill_worker(role="delivery", during=None, after=0.5):
@@ -190,13 +194,13 @@ def _kill_worker(role, during, after):
     from . import delivery
 
     app, node = _role_app(role), settings.worker_roles()[role].node
-    old_pid = _answering(app, node, ANSWER_SECONDS, role)
+    old_boot = _answering(app, node, ANSWER_SECONDS, role)
     deadline = time.monotonic() + COMEBACK_SECONDS
     if during is not None:
         _wait_started(during, after, deadline)
     _command(app, node, "course_kill_worker", during.id if during is not None else None, deadline)
     delivery.record_kill(node, at=time.time() + 0.2)  # the worker dies 0.2 s after its reply
-    _Killed.pids[role] = old_pid
+    _Killed.boots[role] = old_boot
     deadline = time.monotonic() + 5
     while app.control.ping(destination=[node], timeout=0.2) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -214,8 +218,8 @@ def _back(role, quiet):
     started = time.monotonic()
     deadline, notice = started + COMEBACK_SECONDS, None if quiet else started + NOTICE_SECONDS
     while True:
-        pid = _node_pid(app, node)
-        if pid is not None and pid != _Killed.pids.get(role):
+        boot = _node_boot(app, node)
+        if boot is not None and boot != _Killed.boots.get(role):
             if not quiet:
                 print(say("faults.back", node=node))
             return
