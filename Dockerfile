@@ -1,7 +1,13 @@
-# The image of docker-compose.yml: the course's requirements and its code, nothing else.
-FROM python:3.11-slim
+# The image of docker-compose.yml: the course's requirements and its code (.dockerignore says what goes in).
+# PYTHON_IMAGE: another base with Python 3.11+ and pip (a local mirror, say): docker-compose.yml passes COURSE_PYTHON_IMAGE.
+ARG PYTHON_IMAGE=python:3.11-slim
+FROM ${PYTHON_IMAGE}
 WORKDIR /course
 COPY requirements.txt .
 RUN pip install --no-cache-dir -r requirements.txt
 COPY . .
-ENV PYTHONPATH=/course PYTHONUNBUFFERED=1
+# The learner's folders are mounted over the first two; .course/ is what the services write for themselves.
+# docker/entrypoint.py runs every service as the owner of the learner's folders (see there).
+RUN mkdir -p my-notebooks notebooks/playground .course/home && chmod -R 1777 .course
+ENV PYTHONPATH=/course PYTHONUNBUFFERED=1 HOME=/course/.course/home
+ENTRYPOINT ["python3", "/course/docker/entrypoint.py"]

@@ -5,8 +5,10 @@
 
 Both are remote-control commands that the worker carries out on itself (``course_tasks/machinery/control.py``,
 which every course worker loads), so they work the same when the worker runs locally and when it runs in a
-container. The course's supervisor (``course.py up``, the test harness, Docker's restart policy) starts a killed
-worker again; ``kill_worker`` waits until it answers.
+container. A restarted worker is told from the killed one by its boot id (``course_worker_info``, answered by
+every course worker), not by its process id: a container that Docker starts again often gets the very same pid.
+The course's supervisor (``course.py up``, the test harness, Docker's restart policy) starts a killed worker again;
+``kill_worker`` waits until it answers.
 """
 import time
 
@@ -15,6 +17,7 @@ from .apps import app_for
 from .exclusive import exclusive, held_here
 from .i18n import register, say
 from .waiting import wait_until
+from .workers import worker_info
 
 COMEBACK_SECONDS = 20  # a restarted worker answers in 2-4 s; a busy machine may take longer
 ANSWER_SECONDS = 5  # a worker that should be running and does not answer within this is reported
@@ -51,9 +54,10 @@ class FaultError(RuntimeError):
     """A kill could not be carried out; the message says why and what to do."""
 
 
-def _node_pid(app, node, timeout=0.5):
-    stats = app.control.inspect(destination=[node], timeout=timeout).stats() or {}
-    return stats.get(node, {}).get("pid")
+def _node_boot(app, node, timeout=0.5):
+    """The boot id of ``node``'s process (new in every process), or None if it does not answer."""
+    info = worker_info(node, app, timeout=timeout)
+    return info.get("boot") if info else None
 
 
 def _command(app, node, name, task_id, deadline):
@@ -83,15 +87,15 @@ def _wait_started(result, seconds, deadline):
 
 
 def _answering(app, node, seconds, role):
-    """The process id of ``node`` once it answers (waiting up to ``seconds``), else FaultError."""
-    pid = wait_until(lambda: _node_pid(app, node), seconds, every=0)
-    if pid is None:
+    """The boot id of ``node`` once it answers (waiting up to ``seconds``), else FaultError."""
+    boot = wait_until(lambda: _node_boot(app, node), seconds, every=0)
+    if boot is None:
         raise FaultError(say("faults.no_worker", node=node, seconds=seconds, role=role,
                              url=settings.redacted(app.conf.broker_write_url)))
-    return pid
+    return boot
 
 
-_killed = {}  # role -> the process id kill_worker killed
+_killed = {}  # role -> the boot id of the process kill_worker killed
 
 
 def kill_worker(role="delivery", during=None, after=0.5):
@@ -114,13 +118,13 @@ def kill_worker(role="delivery", during=None, after=0.5):
 
 def _kill_worker(role, during, after):
     app, node = app_for(role), settings.roles()[role].node
-    old_pid = _answering(app, node, ANSWER_SECONDS, role)
+    old_boot = _answering(app, node, ANSWER_SECONDS, role)
     deadline = time.monotonic() + COMEBACK_SECONDS
     if during is not None:
         _wait_started(during, after, deadline)
     _command(app, node, "course_kill_worker", during.id if during is not None else None, deadline)
     delivery.record_kill(node, at=time.time() + 0.2)  # the worker dies 0.2 s after its reply
-    _killed[role] = old_pid
+    _killed[role] = old_boot
     wait_until(lambda: not app.control.ping(destination=[node], timeout=0.2), 5)
 
 
@@ -135,8 +139,8 @@ def _back(role, quiet):
     app, node = app_for(role), settings.roles()[role].node
 
     def new_process():
-        pid = _node_pid(app, node)
-        return pid is not None and pid != _killed.get(role)
+        boot = _node_boot(app, node)
+        return boot is not None and boot != _killed.get(role)
 
     if wait_until(new_process, NOTICE_SECONDS, every=0.1):
         back = True
