@@ -87,9 +87,9 @@ def in_kernel() -> bool:
 
 
 def local_redis(url: str) -> bool:
-    """A ``redis://`` URL on this machine: the only broker a lesson may start."""
+    """A ``redis://`` URL on this machine, or a Unix socket (the default): the only broker a lesson may start."""
     parts = urlsplit(url)
-    return parts.scheme == "redis" and parts.hostname in LOCAL_HOSTS
+    return settings.socket_path(url) is not None or (parts.scheme == "redis" and parts.hostname in LOCAL_HOSTS)
 
 
 _tried = []  # ensure_setup() looks once per process
