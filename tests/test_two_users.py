@@ -35,8 +35,11 @@ from pathlib import Path
 import pytest
 from kombu import Connection
 
-from course_tasks.machinery.probes import amqp_answers
-from course_tasks.machinery.services import ROOT
+from course_tasks import settings
+from course_tasks.machinery import run_state
+from course_tasks.machinery.probes import amqp_answers, redis_answers, redis_client
+from course_tasks.machinery.services import ROOT, LaunchError, Stack, socket_folder
+from course_tasks.machinery.url_check import startup_problem, url_problem
 from course_tasks.settings import DEFAULT_RABBITMQ_URL, LOCAL_ROLES, PRIORITY_QUEUE, worker_roles
 
 PYTHON = "/usr/bin/python3"  # Debian's: a new user can run it
@@ -60,7 +63,6 @@ def _why_not():
     return None
 
 
-pytestmark = pytest.mark.skipif(_why_not() is not None, reason=_why_not() or "")
 
 
 # -- the shared packages ----------------------------------------------------------------------------------------------
@@ -236,6 +238,8 @@ def _status(url):
 # -- the two setups ---------------------------------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def two():
+    if _why_not():
+        pytest.skip(_why_not())
     _remove_leftovers()
     began = time.monotonic()
     site = _shared_site()
@@ -377,3 +381,91 @@ print(json.dumps({"node": rabbit.node, "pid": stats[rabbit.node]["pid"],
                   "queues": [q["name"] for q in queues[rabbit.node]]}))""")
         assert seen["node"] == f"rabbit@course-{user.name}" and seen["queues"] == [f"{PRIORITY_QUEUE}.{user.name}"]
         assert _uid_of(seen["pid"]) == user.uid
+
+
+# -- the same defaults, one piece at a time (any machine, any user) --------------------------------------------------
+def test_the_default_broker_is_a_unix_socket_in_the_clones_private_folder(monkeypatch):
+    for name in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"):
+        monkeypatch.delenv(name, raising=False)
+    socket = settings.embedded_socket()
+    if len(os.fsencode(ROOT / ".course/run/redis.sock")) <= settings.SOCKET_PATH_MAX:
+        assert socket == str(ROOT / ".course" / "run" / "redis.sock")
+    assert settings.broker_url() == settings.result_backend() == settings.DEFAULT_REDIS_URL == f"redis+socket://{socket}"
+    assert startup_problem("up", env={}) is None and startup_problem("check", env={}) is None
+
+
+def test_a_clone_whose_path_is_too_long_for_a_socket_gets_a_short_one(monkeypatch):
+    deep = Path("/home/learner") / ("a-long-folder-name/" * 5) / "celery-course"
+    monkeypatch.setattr(settings, "ROOT", deep)
+    socket = settings.embedded_socket()
+    assert socket.startswith(settings.private_tmp() + "/") and len(os.fsencode(socket)) <= settings.SOCKET_PATH_MAX
+    monkeypatch.setattr(settings, "ROOT", deep.with_name("another-clone"))
+    assert settings.embedded_socket() != socket  # one per clone
+
+
+def test_the_short_folder_is_refused_when_it_is_not_the_users_own(tmp_path, monkeypatch):
+    monkeypatch.setenv("COURSE_LANG", "en")
+    folder = tmp_path / "celery-course-1000"
+    monkeypatch.setattr(settings, "private_tmp", lambda: str(folder))
+    folder.mkdir(mode=0o777)
+    folder.chmod(0o777)
+    socket_folder(str(folder / "x.sock"))
+    assert folder.stat().st_mode & 0o777 == 0o700  # made private again
+    folder.rmdir()
+    folder.symlink_to(tmp_path)  # someone else's trap: a link to a folder of theirs
+    with pytest.raises(LaunchError, match=r"celery-course-1000, but that folder is not a folder"):
+        socket_folder(str(folder / "x.sock"))
+
+
+def test_a_socket_url_is_known_everywhere_a_url_is_read(tmp_path):
+    url = f"redis+socket://{tmp_path}/redis.sock"
+    assert url_problem("CELERY_BROKER_URL", url, ("redis", "redis+socket"), "x", "en", up=True) is None
+    assert "it names no socket" in url_problem("CELERY_BROKER_URL", "redis+socket://", ("redis+socket",), "x", "en")
+    assert settings.redacted(url) == url
+    assert run_state.broker_key(url) == run_state.broker_key(url.replace("redis.sock", "./redis.sock"))
+    assert run_state.broker_key(url) != run_state.broker_key(f"redis+socket://{tmp_path}/other.sock")
+    client = redis_client(url + "?virtual_host=3", timeout=1)
+    assert client.connection_pool.connection_kwargs["path"] == f"{tmp_path}/redis.sock"
+    assert client.connection_pool.connection_kwargs["db"] == 3
+
+
+def test_the_embedded_broker_on_a_socket_has_no_port_and_mode_0700(tmp_path):
+    socket = str(tmp_path / "run" / "redis.sock")
+    with Stack(tmp_path / "logs") as stack:
+        url = stack.start_redis(socket=socket)
+        assert url == f"redis+socket://{socket}" and redis_answers(url)
+        assert os.stat(socket).st_mode & 0o777 == 0o700 and (tmp_path / "logs").stat().st_mode & 0o777 == 0o700
+        argv, pid = stack.services[0].argv, stack.services[0].proc.pid
+        assert argv[argv.index("--port") + 1] == "0"
+        if Path("/proc").exists():  # no TCP socket among its open files
+            inodes = {os.readlink(fd) for fd in Path(f"/proc/{pid}/fd").iterdir() if fd.exists()}
+            tcp = {f"socket:[{line.split()[9]}]" for name in ("tcp", "tcp6")
+                   for line in Path(f"/proc/{pid}/net/{name}").read_text().splitlines()[1:]}
+            assert not inodes & tcp
+    assert not Path(socket).exists()  # the server removes it when it stops
+
+
+def test_rabbitmq_names_carry_the_users_name_unless_set(monkeypatch):
+    for name in ("COURSE_RABBITMQ_QUEUE", "COURSE_RABBITMQ_NODE"):
+        monkeypatch.delenv(name, raising=False)
+    tag = settings.user_tag()
+    assert re.fullmatch(r"[A-Za-z0-9_-]+", tag)
+    assert settings.rabbitmq_queue() == f"course.priority.{tag}"
+    assert settings.worker_roles()["rabbitmq"].node == f"rabbit@course-{tag}"
+    assert settings.worker_roles()["rabbitmq"].queues == (f"course.priority.{tag}",)
+    monkeypatch.setenv("COURSE_RABBITMQ_QUEUE", "course.priority")
+    monkeypatch.setenv("COURSE_RABBITMQ_NODE", "rabbit@course")
+    assert settings.worker_roles()["rabbitmq"].node == "rabbit@course"
+    assert settings.rabbitmq_queue() == "course.priority"
+
+
+def test_up_starts_the_embedded_broker_on_a_socket_and_stops_it(launch, tmp_path):
+    """`up`'s way to the default broker (a socket URL, here a folder of this test's), on any machine."""
+    socket = tmp_path / "run" / "redis.sock"
+    launcher = launch(f"redis+socket://{socket}", "--no-jupyter")
+    url = re.escape(f"redis+socket://{socket}")
+    launcher.wait_for(rf"Broker: the embedded (Valkey|Redis) [\d.]+ started at {url}, a Unix socket that only you can")
+    launcher.wait_for(r"Ctrl-C stops everything")
+    assert launcher.ctrl_c() == 0
+    assert f"the embedded broker (redis+socket://{socket})" in launcher.rest()
+    assert not socket.exists()
