@@ -26,6 +26,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import urllib.error
@@ -429,7 +430,16 @@ def test_a_socket_url_is_known_everywhere_a_url_is_read(tmp_path):
     assert client.connection_pool.connection_kwargs["db"] == 3
 
 
-def test_the_embedded_broker_on_a_socket_has_no_port_and_mode_0700(tmp_path):
+@pytest.fixture
+def short_tmp():
+    """A folder whose path leaves room for a socket's name (pytest's tmp_path on macOS is too long for one)."""
+    folder = Path(tempfile.mkdtemp(prefix="course-", dir="/tmp"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_the_embedded_broker_on_a_socket_has_no_port_and_mode_0700(short_tmp):
+    tmp_path = short_tmp
     socket = str(tmp_path / "run" / "redis.sock")
     with Stack(tmp_path / "logs") as stack:
         url = stack.start_redis(socket=socket)
@@ -459,9 +469,9 @@ def test_rabbitmq_names_carry_the_users_name_unless_set(monkeypatch):
     assert settings.rabbitmq_queue() == "course.priority"
 
 
-def test_up_starts_the_embedded_broker_on_a_socket_and_stops_it(launch, tmp_path):
+def test_up_starts_the_embedded_broker_on_a_socket_and_stops_it(launch, short_tmp):
     """`up`'s way to the default broker (a socket URL, here a folder of this test's), on any machine."""
-    socket = tmp_path / "run" / "redis.sock"
+    socket = short_tmp / "run" / "redis.sock"
     launcher = launch(f"redis+socket://{socket}", "--no-jupyter")
     url = re.escape(f"redis+socket://{socket}")
     launcher.wait_for(rf"Broker: the embedded (Valkey|Redis) [\d.]+ started at {url}, a Unix socket that only you can")
