@@ -31,12 +31,12 @@ def cmd_role(args):
     role = settings.roles()[args.role]
     if role.kind == "worker":
         os.execv(sys.executable, [sys.executable, "-m", "celery", *role.argv()])
-    import redis
     from celery.bin.celery import main as celery
 
     from .machinery import presence
+    from .machinery.probes import redis_client
 
-    presence.keep_alive(redis.Redis.from_url(settings.result_backend()), role.name)
+    presence.keep_alive(redis_client(settings.result_backend()), role.name)
     sys.argv = ["celery", *role.argv()]
     return celery()
 

@@ -60,7 +60,7 @@ def playground_magic(line, cell):
     append = "-a" in args
     name = next(a for a in args if a != "-a")
     hold()
-    PLAYGROUND.mkdir(parents=True, exist_ok=True)
+    PLAYGROUND.mkdir(mode=0o700, parents=True, exist_ok=True)  # the learner's code: theirs alone
     with open(PLAYGROUND / name, "a" if append else "w", encoding="utf-8") as f:
         f.write(cell)
     print(say("playground_appended" if append else "playground_written", name=name, lines=len(cell.splitlines())))

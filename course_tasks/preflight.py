@@ -9,7 +9,7 @@ from .errors import SetupError, one_line, setup_error
 from .i18n import register, say
 from .machinery import autostart, presence
 from .machinery.plumbing import control_app
-from .machinery.probes import PING_SECONDS, redis_error
+from .machinery.probes import PING_SECONDS, redis_client, redis_error
 from .machinery.run_state import restarting_nodes, supervision_note
 
 DUPLICATES_SECONDS = 0.3  # after the last reply, how long more replies (a second worker of one name) are awaited
@@ -93,7 +93,7 @@ def _kind(url):
 
 
 def _is_redis(url):
-    return url.startswith(("redis://", "rediss://", "unix://"))
+    return url.startswith(("redis://", "rediss://", "unix://", "redis+socket://"))
 
 
 def _error(message, raw_url, **values):
@@ -211,7 +211,7 @@ def _short_polls(url):
     if not _is_redis(url):
         return {}
     try:
-        client = redis.Redis.from_url(url, socket_connect_timeout=PING_SECONDS, socket_timeout=PING_SECONDS)
+        client = redis_client(url, PING_SECONDS)
         major = int(str(client.info("server")["redis_version"]).split(".")[0])
     except (redis.exceptions.RedisError, OSError, ValueError):  # the broadcast that follows says what is wrong
         return {}
@@ -229,7 +229,7 @@ def foreign_workers(app, timeout=STRANGERS_SECONDS):
     if not _is_redis(raw):
         return {}
     own = app.conf.broker_transport_options.get("sep", KOMBU_SEP) * 2
-    client = redis.Redis.from_url(raw, socket_connect_timeout=PING_SECONDS, socket_timeout=PING_SECONDS)
+    client = redis_client(raw, PING_SECONDS)
     members = [m.decode(errors="replace") for m in client.smembers(PIDBOX_BINDINGS)]
     nodes = sorted({m.rsplit(KOMBU_SEP, 1)[-1].removesuffix(".celery.pidbox")
                     for m in members if not m.startswith(own) and KOMBU_SEP in m})

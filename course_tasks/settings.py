@@ -3,11 +3,59 @@
 The launcher, the tests, the worker and every notebook see the same values, because they all
 read them from here.
 """
+import hashlib
 import os
+import re
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
-DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/0"
+ROOT = Path(__file__).resolve().parent.parent  # this clone of the course
+SOCKET_SCHEME = "redis+socket"  # kombu's and Celery's name for Redis on a Unix socket: redis+socket:///path
+SOCKET_PATH_MAX = 103  # bytes: a Unix socket's path holds 104 on macOS, the final NUL included (Linux: 108)
+
+
+def embedded_socket() -> str:
+    """Where this clone's embedded broker listens when ``CELERY_BROKER_URL`` is unset: a Unix socket, not a port.
+
+    It is ``.course/run/redis.sock`` in the clone, a folder of mode 0700 (machinery/run_state.py): no other user of
+    the machine can open it, and two users, each with a clone, each get a broker of their own. Where that path is
+    too long for a socket, ``/tmp/celery-course-<uid>/<digest of the clone's path>.sock``, in a folder that this
+    user makes with mode 0700 and the course refuses if anyone else owns it (machinery/services.py).
+    """
+    path = ROOT / ".course" / "run" / "redis.sock"
+    if len(os.fsencode(path)) <= SOCKET_PATH_MAX:
+        return str(path)
+    digest = hashlib.sha256(os.fsencode(ROOT)).hexdigest()[:12]
+    return f"{private_tmp()}/{digest}.sock"
+
+
+def private_tmp() -> str:
+    """``/tmp/celery-course-<uid>``: the short folder of :func:`embedded_socket` for a clone with a long path."""
+    return f"/tmp/celery-course-{os.getuid() if hasattr(os, 'getuid') else 0}"
+
+
+def socket_url(path: str) -> str:
+    return f"{SOCKET_SCHEME}://{path}"
+
+
+def socket_path(url: str):
+    """The socket's path of a ``redis+socket:///path`` URL, else None."""
+    return urlsplit(url).path if url.startswith(SOCKET_SCHEME + "://") else None
+
+
+def user_tag() -> str:
+    """This Unix user's name, fit for a queue's or a node's name (a RabbitMQ is shared by the users of a machine)."""
+    try:
+        import pwd
+
+        name = pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError, AttributeError):  # a container's uid without a name
+        name = f"uid{os.getuid() if hasattr(os, 'getuid') else 0}"
+    return re.sub(r"[^A-Za-z0-9_-]+", "-", name).strip("-") or "user"
+
+
+DEFAULT_REDIS_URL = socket_url(embedded_socket())  # this clone's own broker, reached by this user only
 DEFAULT_RABBITMQ_URL = "amqp://guest:guest@127.0.0.1:5672//"
 
 DEFAULT_QUEUE = "course"
@@ -18,7 +66,9 @@ DELIVERY_QUEUE = "course.delivery"  # lesson 12: a worker killed mid-task, with 
 
 
 def broker_url() -> str:
-    """The broker every lesson uses: ``CELERY_BROKER_URL``, or a local Redis."""
+    """The broker every lesson uses: ``CELERY_BROKER_URL``, else this clone's embedded broker on its Unix socket
+    (:data:`DEFAULT_REDIS_URL`; a Redis that answers on 127.0.0.1:6379 is used only when named here: on a shared
+    machine it is every user's)."""
     return os.environ.get("CELERY_BROKER_URL") or DEFAULT_REDIS_URL
 
 
@@ -37,8 +87,16 @@ def rabbitmq_url() -> str:
 
 
 def rabbitmq_queue() -> str:
-    """The priority queue on RabbitMQ (the tests give theirs a name of its own)."""
-    return os.environ.get("COURSE_RABBITMQ_QUEUE") or PRIORITY_QUEUE
+    """The priority queue on RabbitMQ: ``COURSE_RABBITMQ_QUEUE``, else ``course.priority.<user>``. A RabbitMQ serves
+    every user of a machine, so the name is this user's (the tests give theirs a name of their own; Docker Compose,
+    whose RabbitMQ is the learner's alone, ``course.priority``)."""
+    return os.environ.get("COURSE_RABBITMQ_QUEUE") or f"{PRIORITY_QUEUE}.{user_tag()}"
+
+
+def rabbitmq_node() -> str:
+    """The RabbitMQ worker's node name: ``COURSE_RABBITMQ_NODE``, else ``rabbit@course-<user>``, so that a `up` pings
+    and reuses its own user's worker only, never another's on the same RabbitMQ."""
+    return os.environ.get("COURSE_RABBITMQ_NODE") or f"rabbit@course-{user_tag()}"
 
 
 @dataclass(frozen=True)
@@ -93,7 +151,7 @@ def roles() -> dict:
         Role("priority", "course_tasks", "prio@course", (PRIORITY_QUEUE,)),
         Role("play", "course_tasks.play", "play@course", (PLAY_QUEUE,)),
         Role("delivery", "course_tasks.delivery", "delivery@course", (DELIVERY_QUEUE,)),
-        Role("rabbitmq", "course_tasks.rabbitmq", os.environ.get("COURSE_RABBITMQ_NODE") or "rabbit@course",
+        Role("rabbitmq", "course_tasks.rabbitmq", rabbitmq_node(),
              (rabbitmq_queue(),), broker="rabbitmq"),
     )}
 
@@ -116,14 +174,14 @@ LOCAL_ROLES = tuple(roles_to_start(rabbitmq=False))
 def playground_dir() -> str:
     """Where play@course finds the learners' task modules: ``COURSE_PLAYGROUND``, or notebooks/playground
     (Jupyter's folder, which docker-compose.yml mounts into both containers at the same path)."""
-    default = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "notebooks", "playground")
+    default = os.path.join(ROOT, "notebooks", "playground")
     return os.environ.get("COURSE_PLAYGROUND") or default
 
 
 def redacted(url: str) -> str:
     """A URL fit to print: the password hidden."""
     parts = urlsplit(url)
-    if parts.password:
-        netloc = parts.netloc.replace(":" + parts.password + "@", ":**@", 1)
-        parts = parts._replace(netloc=netloc)
-    return urlunsplit(parts)
+    if not parts.password:
+        return url  # as it is (urlunsplit would drop the // of a redis+socket:///path)
+    netloc = parts.netloc.replace(":" + parts.password + "@", ":**@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))

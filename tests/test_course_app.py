@@ -24,7 +24,8 @@ def test_settings_come_from_the_environment():
 def test_defaults_without_environment(monkeypatch):
     for name in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND", "COURSE_RABBITMQ_URL"):
         monkeypatch.delenv(name, raising=False)
-    assert settings.broker_url() == settings.result_backend() == "redis://127.0.0.1:6379/0"
+    # this clone's own broker, on a Unix socket (tests/test_two_users.py: one per user of a machine)
+    assert settings.broker_url() == settings.result_backend() == "redis+socket://" + settings.embedded_socket()
     assert settings.rabbitmq_url() == "amqp://guest:guest@127.0.0.1:5672//"
     assert settings.redacted("amqp://guest:secret@host:5672//") == "amqp://guest:**@host:5672//"
 

@@ -1,5 +1,6 @@
 """The instructor notes (instructor/en, instructor/ru): one per lesson, in both languages, with the same parts,
-and a timing plan whose rows add up to the total the note announces."""
+and a timing plan whose rows add up to the total the note announces; and the workshop page (workshop.md), in both
+languages, with the same parts, naming only commands the course has."""
 import re
 from pathlib import Path
 
@@ -15,8 +16,12 @@ ANNOUNCED = {
 }
 
 
+WORKSHOP = "workshop.md"  # the page on running a whole workshop: no lesson of its own
+
+
 def _notes(lang):
-    return sorted(path.name for path in (NOTES / lang).glob("*.md"))
+    """The notes of lessons (``NN_topic.md``)."""
+    return sorted(path.name for path in (NOTES / lang).glob("[0-9][0-9]_*.md"))
 
 
 def _headings(text, level):
@@ -41,6 +46,8 @@ def _plan_sums(text):
 def test_every_note_has_a_twin_and_a_lesson():
     assert _notes("en"), "no instructor notes"
     assert _notes("en") == _notes("ru")
+    for lang in ("en", "ru"):
+        assert {path.name for path in (NOTES / lang).glob("*.md")} == {*_notes(lang), WORKSHOP}
     for name in _notes("en"):
         for lang in ("en", "ru"):
             lesson = ROOT / "notebooks" / lang / name.replace(".md", ".ipynb")
@@ -62,3 +69,18 @@ def test_twins_have_the_same_parts_and_minutes(name):
                                                   f"{_plan_sums(text)} in its rows"
         minutes.add(head)
     assert len(minutes) == 1, f"{name}: the languages give different minutes {minutes}"
+
+
+def test_the_workshop_page_has_a_twin_with_the_same_parts_and_real_commands():
+    from course_tasks import __main__ as commands
+
+    known = set(re.findall(r"^    (\w+)", commands.__doc__, re.MULTILINE))  # the commands python -m course_tasks has
+    texts = {lang: (NOTES / lang / WORKSHOP).read_text(encoding="utf-8") for lang in ("en", "ru")}
+    for level in (2, 3):
+        counts = [len(_headings(texts[lang], level)) for lang in ("en", "ru")]
+        assert counts[0] == counts[1], f"{WORKSHOP}: level-{level} headings"
+    used = {lang: re.findall(r"python3? (?:course\.py|-m course_tasks) (\w+)", text) for lang, text in texts.items()}
+    assert used["en"] and set(used["en"]) <= known, f"commands the course does not have: {set(used['en']) - known}"
+    assert sorted(set(used["en"])) == sorted(set(used["ru"]))
+    rows = {lang: len(re.findall(r"^\|", text, re.MULTILINE)) for lang, text in texts.items()}
+    assert rows["en"] == rows["ru"], f"{WORKSHOP}: table rows {rows}"

@@ -1,8 +1,9 @@
 """A lesson's Setup cell starts what is missing, in any Jupyter front end (VS Code, a JupyterLab of one's own,
 papermill): when no broker answers at the course's Redis URL, and that URL is on this machine, the kernel
 starts the course's setup itself, exactly as ``python3 course.py up --no-jupyter`` would: the embedded broker
-(``services.redis_server_binary``) and the workers of ``settings.LOCAL_ROLES`` (plus the RabbitMQ worker when a
-RabbitMQ answers), all on 127.0.0.1, supervised by a :class:`~course_tasks.machinery.services.Stack`.
+(``services.redis_server_binary``; by default on this clone's Unix socket, settings.embedded_socket()) and the
+workers of ``settings.LOCAL_ROLES`` (plus the RabbitMQ worker when a RabbitMQ answers), supervised by a
+:class:`~course_tasks.machinery.services.Stack`.
 
 - One setup per broker (:class:`~course_tasks.machinery.setup_lock.SetupLock`): when ``up`` or another kernel already
   runs it (or is starting it), this kernel uses that one and starts nothing.
@@ -87,9 +88,9 @@ def in_kernel() -> bool:
 
 
 def local_redis(url: str) -> bool:
-    """A ``redis://`` URL on this machine: the only broker a lesson may start."""
+    """A ``redis://`` URL on this machine, or a Unix socket (the default): the only broker a lesson may start."""
     parts = urlsplit(url)
-    return parts.scheme == "redis" and parts.hostname in LOCAL_HOSTS
+    return settings.socket_path(url) is not None or (parts.scheme == "redis" and parts.hostname in LOCAL_HOSTS)
 
 
 _tried = []  # ensure_setup() looks once per process

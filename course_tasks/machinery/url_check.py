@@ -5,8 +5,8 @@ from urllib.parse import urlsplit
 from .. import settings
 from ..i18n import register, say
 
-BROKER_SCHEMES = ("redis", "rediss", "amqp", "amqps", "pyamqp")
-REDIS_SCHEMES = ("redis", "rediss")
+BROKER_SCHEMES = ("redis", "rediss", settings.SOCKET_SCHEME, "amqp", "amqps", "pyamqp")
+REDIS_SCHEMES = ("redis", "rediss", settings.SOCKET_SCHEME)  # redis+socket:///path: a Redis on a Unix socket
 RABBITMQ_SCHEMES = ("amqp", "amqps", "pyamqp")
 
 register({
@@ -23,6 +23,10 @@ register({
         "ru": "«{scheme}://» — незнакомый курсу брокер (подходят: {schemes})",
     },
     "why_no_host": {"en": "it names no host", "ru": "в нём нет адреса хоста"},
+    "why_no_socket": {
+        "en": "it names no socket (redis+socket:///path/to/redis.sock)",
+        "ru": "в нём нет пути к сокету (redis+socket:///путь/к/redis.sock)",
+    },
     "why_no_scheme": {
         "en": "it does not start with a scheme ({schemes})",
         "ru": "он не начинается со схемы ({schemes})",
@@ -46,6 +50,9 @@ def url_problem(var: str, url: str, schemes, default: str, lang: str | None = No
         why = say("why_no_scheme", lang, schemes=", ".join(f"{s}://" for s in schemes))
     elif parts.scheme not in schemes:
         why = say("why_scheme", lang, scheme=parts.scheme, schemes=", ".join(f"{s}://" for s in schemes))
+    elif parts.scheme == settings.SOCKET_SCHEME:
+        if not parts.path.strip("/"):
+            why = say("why_no_socket", lang)
     else:
         try:
             _ = parts.port  # raises ValueError for a port that is not a number
