@@ -45,6 +45,7 @@ def test_a_prediction_is_judged_once_its_experiment_has_run_and_a_later_one_is_t
     verdict_line, seen = message.split("\n", 1)
     assert not right and verdict_line.startswith({"en": "Exercise 06.1: not yet.", "ru": "Упражнение 06.1: пока"}[lang])
     assert seen.startswith({"en": "What happened:", "ru": "Что произошло:"}[lang]) and "mul(0.5, 4)" in seen
+    assert {"en": "call", "ru": "вызов"}[lang] in seen  # the journal's table in the verdict's language
     right, message = verdict("06.1", 2.0, lang=lang)
     assert right and "5" in message.split("\n")[0]  # right, but after the experiment: the first prediction named
     assert not message.split("\n")[0].endswith(RIGHT[lang])

@@ -13,7 +13,9 @@ exercise shows; the verdict comes first, what happened after it. So a prediction
 experiment runs, and the checker tells a prediction made after this notebook has already seen the experiment of
 the same exercise (:data:`PREDICTED`, :data:`SHOWN`).
 """
+import contextlib
 import importlib
+import os
 import pkgutil
 import re
 import time
@@ -117,7 +119,8 @@ def verdict(exercise_id, answer, lang=None):
         PREDICTED.setdefault(exercise_id, []).append((time.time(), answer))
     seen_before = exercise_id in SHOWN
     try:
-        outcome = checker(answer)
+        with _speaking(lang):
+            outcome = checker(answer)
     except Exception as exc:  # noqa: BLE001 (a learner's answer may fail in any way; the verdict says how)
         # the template ends the error with a period: not a second one ("timed out.."); notes (why) included
         parts = [f"{type(exc).__name__}: {exc}", *getattr(exc, "__notes__", ())]
@@ -127,6 +130,7 @@ def verdict(exercise_id, answer, lang=None):
     right = bool(right)
     if shape is None:
         message = say("exercise.right" if right else "exercise.wrong", lang, **values)
+        note = note and note[0].upper() + note[1:]  # a sentence of its own, on the line after the verdict
     else:
         SHOWN.setdefault(exercise_id, time.time())
         if seen_before:
@@ -137,6 +141,21 @@ def verdict(exercise_id, answer, lang=None):
         if note:
             note = say("exercise.seen", lang) + ("\n" if "\n" in note else " ") + note
     return right, message + ("\n" + note if note else "")
+
+
+@contextlib.contextmanager
+def _speaking(lang):
+    """While a checker runs, everything the course says (its notes, the journal's tables) is in the verdict's
+    language: ``say()`` without a language reads ``COURSE_LANG`` first (course_tasks/i18n.py)."""
+    before = os.environ.get("COURSE_LANG")
+    os.environ["COURSE_LANG"] = lang
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["COURSE_LANG"]
+        else:
+            os.environ["COURSE_LANG"] = before
 
 
 def _unanswered(answer):
