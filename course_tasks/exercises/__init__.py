@@ -50,7 +50,7 @@ register({
         "ru": "Упражнение {id}: прогноз записан не в том виде, о котором просит упражнение, поэтому эксперимент не "
               "запускался. Подсказка: {hint}"},
     "exercise.right_after": {
-        "en": "Exercise {id}: this matches what happens, but it is no prediction any more: this notebook had already "
+        "en": "Exercise {id}: this matches what happens, but it is no longer a prediction: this notebook had already "
               "seen the experiment when you wrote it. Your prediction before the experiment was {first!r}.",
         "ru": "Упражнение {id}: это совпадает с тем, что происходит, но прогнозом это уже не назовёшь: ноутбук уже "
               "видел этот эксперимент. До эксперимента вы предсказали {first!r}."},

@@ -59,7 +59,7 @@ def _ran_on_play(answer, task, value):
                      "replace the old definition, not follow it: write area.py anew with %%playground area.py (no -a), "
                      "then reload_worker(\"play\").",
           ru="Celery оставляет ПЕРВУЮ задачу, зарегистрированную под именем: второй @app.task(name=\"play.area\") "
-             "ниже в том же модуле не действует (об этом пишет только журнал воркера). Исправление должно заменить "
+             "ниже в том же модуле не действует (об этом пишет только лог воркера). Исправление должно заменить "
              "старое определение, а не идти за ним: запишите area.py заново через %%playground area.py (без -a) и "
              "перезапустите воркер через reload_worker(\"play\").")
 def _(answer):
