@@ -102,6 +102,10 @@ WAITS = {
         ("nap_requeued(1): killed 0.5 s in, runs again", KILL_AFTER + 1.0),  # cell 17
         ("nap_retried(1): killed 0.5 s in, retried 1 s later, runs again", KILL_AFTER + 1.0 + 1.0),  # cell 19
         ("nap_acked_late(0.2, countdown=5): two runs on one process", 5.0 + 0.2 + 0.2),  # cell 21
+        # the charge demo: charge works 1 s; the kill comes 0.5 s in, the run again after the visibility timeout
+        ("charge('A-1001'): killed 0.5 s in, visibility timeout, charges again, works 1 s", VISIBILITY + 1.0),
+        ("charge_once('A-1001'): the same kill, the second run charges nothing", VISIBILITY),
+        ("charge_once('A-1002') twice, one process: the first works 1 s", 1.0),
     ],
     "13_time_limits_and_revoke": [
         ("check_setup()", SETUP_CHECK),  # cell 2
@@ -120,24 +124,29 @@ WAITS = {
 
 # The stored solutions, run once each by tests/test_exercises.py (the checker waits for what they send).
 EXERCISE_WAITS = {
-    "01.1": [("add.apply_async(countdown=0.5)", 0.5)],
+    "01.1": [("the checker's add.apply_async(countdown=0.5)", 0.5)],
     "01.2": [("tp4 on course.priority", TP)],
-    "04.2": [("6 nap(0.5) on 4 processes: 2 rounds", 2 * 0.5)],
+    "04.2": [("the checker's 6 nap(0.5) on 4 processes: 2 rounds", 2 * 0.5)],
     "06.2": [("tp1 | add.si(1, 1)", TP)],
     "07.1": [("the checker's paused()", PAUSE_REDIS)],
     "07.3": [("the solution's paused()", PAUSE_REDIS)],
     "09.2": [("nap(1)", 1.0)],
     "09.3": [("the checker's 6 nap(1) on 4 processes: 2 rounds", 2.0)],
+    "10.2": [("reload_worker('play')", WORKER_RESTART)],
     "10.3": [("reload_worker('play')", WORKER_RESTART)],
-    "11.1": [("fetch(4): 4 calls, 3 retries", 4 * CALL + 3 * RETRY)],
-    "11.2": [("fetch(10) with link_error: 4 calls, 3 retries", 4 * CALL + 3 * RETRY)],
-    "12.1": [("nap_acked_early(1): pool process killed 0.5 s in", KILL_AFTER)],
-    "12.2": [("nap_acked_late(1): worker killed, visibility timeout, run again", VISIBILITY + 1.0)],
-    "12.3": [("nap_retried(1): killed 0.5 s in, retried 1 s later, killed 0.5 s in", KILL_AFTER + 1.0 + KILL_AFTER)],
+    "11.1": [("the checker's fetch(4): 4 calls, 3 retries", 4 * CALL + 3 * RETRY)],
+    "11.2": [("the checker's fetch(2) and fetch(10) side by side: 4 calls, 3 retries", 4 * CALL + 3 * RETRY)],
+    "12.1": [("the checker's nap_acked_early(1): pool process killed 0.5 s in", KILL_AFTER)],
+    "12.2": [("the checker's nap_retried(1): killed 0.5 s in, retried 1 s later, killed 0.5 s in",
+              KILL_AFTER + 1.0 + KILL_AFTER)],
+    # four send_email on one process: the first killed 0.5 s in, two more work 1 s, the first back after the timeout
+    "12.3": [("the checker's send_email: a kill, the visibility timeout, two e-mails of 1 s", VISIBILITY + 2 * 1.0)],
     "13.1": [("nap(5) with soft_time_limit=1", 1.0)],
-    "13.2": [("add(countdown=2, expires=1): revoked at its ETA", 2.0)],
+    "13.2": [("the checker's keep_working(3): time_limit=2", 2.0)],
+    "13.3": [("the checker's add(countdown=2, expires=1): revoked at its ETA", 2.0)],
     "14.1": [("chord of 20 squares: 5 rounds on 4 processes", 5 * SQUARE)],
     "14.3": [("the checker's chord of nap(0.6), nap(0.2), nap(0.4)", 0.6)],
+    "14.4": [("one round of the header; the checker waits for a second alert", SQUARE + 1.0)],
 }
 
 

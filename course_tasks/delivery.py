@@ -7,12 +7,16 @@ messages every second (``unacked_restore_interval`` 1 s, ``unacked_restore_throt
 its own: the sweep of this worker never touches the messages of the course's other workers.
 
 Every run of these tasks records its start (``attempts()``): a run cut off by a kill writes nothing
-to the journal, which only records runs that ended.
+to the journal, which only records runs that ended. What ``charge`` and ``send_email`` do to the world is a row of
+the notebook's ledger (``course_tasks/ledger.py``): a kill after it and before the acknowledgement shows twice.
+
+A task here is described by a comment above its decorator, not by a docstring: the lesson prints a task's code
+(``inspect.getsource`` starts at the decorator), the same in the English and the Russian notebook.
 """
 import json
 import time
 
-from . import celeryconfig, settings
+from . import celeryconfig, ledger, settings
 from .i18n import register, say
 from .journal import call_text, entries, text_table
 from .machinery import journaling
@@ -53,32 +57,56 @@ app = course_app(
 )
 
 
+# Sleeps `seconds`; its message is acknowledged when the run starts (lesson 12).
 @app.task(acks_late=False)
 def nap_acked_early(seconds):
-    """Sleeps ``seconds``; its message is acknowledged when the run starts (lesson 12)."""
     time.sleep(seconds)
     return seconds
 
 
+# Sleeps `seconds`; its message is acknowledged when the run ends (lesson 12).
 @app.task(acks_late=True)
 def nap_acked_late(seconds):
-    """Sleeps ``seconds``; its message is acknowledged when the run ends (lesson 12)."""
     time.sleep(seconds)
     return seconds
 
 
+# Sleeps `seconds`; if its pool process dies, its message goes back to the queue (lesson 12).
 @app.task(acks_late=True, reject_on_worker_lost=True)
 def nap_requeued(seconds):
-    """Sleeps ``seconds``; if its pool process dies, its message goes back to the queue (lesson 12)."""
     time.sleep(seconds)
     return seconds
 
 
+# Sleeps `seconds`; if its pool process dies, it is retried once, a second later (lesson 12).
 @app.task(acks_late=True, retry_on_worker_lost=True, max_retries=1, default_retry_delay=1)
 def nap_retried(seconds):
-    """Sleeps ``seconds``; if its pool process dies, it is retried once, a second later (lesson 12)."""
     time.sleep(seconds)
     return seconds
+
+
+# Charges an order (a row in the notebook's ledger), then works a second more: a kill then cuts it off after the
+# charge and before the acknowledgement (lesson 12).
+@app.task(bind=True, acks_late=True)
+def charge(self, order_id):
+    ledger.add(self, "charge", order_id)
+    time.sleep(1)
+
+
+# The same, idempotent: the charge is keyed by the order, so a second run for that order charges nothing (lesson 12).
+@app.task(bind=True, acks_late=True)
+def charge_once(self, order_id):
+    if not ledger.add(self, "charge", order_id, key=f"charge:{order_id}"):
+        return
+    time.sleep(1)
+
+
+# Exercise 12.3: sends the e-mail `kind` for an order unless one with the same `key` was sent (lesson 12).
+@app.task(bind=True, acks_late=True)
+def send_email(self, order_id, kind, key):
+    if not ledger.add(self, kind, order_id, key=key):
+        return
+    time.sleep(1)
 
 
 # -- what the notebook reads -------------------------------------------------------------------------
@@ -97,8 +125,14 @@ def _events():
 
 
 def clear():
-    """Forget the runs and kills recorded so far (``journal.clear()`` forgets the ended runs)."""
+    """Forget the runs, kills and ledger rows recorded so far (``journal.clear()`` forgets the ended runs)."""
     _client().delete(ATTEMPTS_PREFIX + journaling.KEY)
+    ledger.clear(_client())
+
+
+def show_ledger():
+    """Print this notebook's ledger: every charge and e-mail the tasks of this lesson made, in order."""
+    print(ledger.table(_client()))
 
 
 def attempts(result=None):
@@ -145,10 +179,12 @@ register({
     "delivery.again": {"en": "again (redelivered)", "ru": "повторно (redelivered)"},
     "delivery.retry": {"en": "as retry {n}", "ru": "повторная попытка {n}"},
     "delivery.none": {"en": "(no run started)", "ru": "(ни один запуск не начался)"},
-    "delivery.queue": {"en": "in the queue {queue}: waiting for a worker", "ru": "в очереди {queue}: ждёт воркера"},
-    "delivery.unacked": {"en": "in {unacked}: delivered, not yet acknowledged",
-                         "ru": "в {unacked}: доставлено, но ещё не подтверждено"},
-    "delivery.nowhere": {"en": "nowhere: the broker no longer has it", "ru": "нигде: у брокера его больше нет"},
+    "delivery.queue": {"en": "the message: in the queue {queue} (waiting for a worker)",
+                       "ru": "сообщение: в очереди {queue} (ждёт воркера)"},
+    "delivery.unacked": {"en": "the message: in {unacked} (delivered, not yet acknowledged)",
+                         "ru": "сообщение: в {unacked} (доставлено, но ещё не подтверждено)"},
+    "delivery.nowhere": {"en": "the message: nowhere (the broker no longer has it)",
+                         "ru": "сообщение: нигде (у брокера его больше нет)"},
 })
 
 

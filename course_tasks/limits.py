@@ -1,5 +1,9 @@
 """Lesson 13's tasks, on the course's main worker: work that keeps a scratch key in Redis while it runs,
-stopped by a soft or a hard time limit; and what the notebook asks the worker about them."""
+stopped by a soft or a hard time limit; and what the notebook asks the worker about them.
+
+A task here is described by a comment above its decorator, not by a docstring: the lesson prints a task's code
+(``inspect.getsource`` starts at the decorator), the same in the English and the Russian notebook.
+"""
 import time
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -15,11 +19,13 @@ register({
                                  "other work, or down?  python3 course.py check  tells.",
                            "ru": "Задача {id} не началась на {node} за {seconds:g} с. Может быть, {node} занят "
                                  "другими задачами или не запущен?  python3 course.py check  покажет."},
+    "limits.replaced": {"en": "pool processes replaced: {replaced} of {total}",
+                        "ru": "заменено процессов пула: {replaced} из {total}"},
 })
 
 
+# Sleeps `seconds` with a scratch key of this run in Redis, deleted when the work is done.
 def work_with_scratch(task, seconds):
-    """Sleep ``seconds`` with a scratch key of this run in Redis, deleted when the work is done."""
     client = task.app.backend.client
     scratch = SCRATCH_PREFIX + task.request.id
     client.set(scratch, "partial", ex=3600)
@@ -28,20 +34,30 @@ def work_with_scratch(task, seconds):
     return seconds
 
 
+# After 1 s SoftTimeLimitExceeded interrupts the work; the task deletes its scratch key and fails (lesson 13).
 @app.task(bind=True, soft_time_limit=1)
 def report_soft_limited(self, seconds):
-    """Works ``seconds``; after 1 s SoftTimeLimitExceeded interrupts it, and it deletes its scratch key (lesson 13)."""
     try:
         return work_with_scratch(self, seconds)
     except SoftTimeLimitExceeded:
-        self.app.backend.client.delete(SCRATCH_PREFIX + self.request.id)  # clean up, then fail as the limit says
+        self.app.backend.client.delete(SCRATCH_PREFIX + self.request.id)
         raise
 
 
+# After 1 s the worker kills its pool process: nothing cleans up (lesson 13).
 @app.task(bind=True, time_limit=1)
 def report_hard_limited(self, seconds):
-    """Works ``seconds``; after 1 s the worker kills its pool process: nothing cleans up (lesson 13)."""
     return work_with_scratch(self, seconds)
+
+
+# Exercise 13.2: a task that catches the soft limit and carries on working, with a hard limit behind it.
+@app.task(soft_time_limit=1, time_limit=2)
+def keep_working(seconds):
+    try:
+        time.sleep(seconds)
+    except SoftTimeLimitExceeded:
+        time.sleep(seconds)
+    return seconds
 
 
 def scratch_left(result):
@@ -69,11 +85,22 @@ def replaced_since(before, node="worker@course", timeout=6):
     return len(set(before) - set(now))
 
 
+def show_replaced(before, node="worker@course"):
+    """Print how many of the pool processes ``before`` have been replaced since (:func:`replaced_since`)."""
+    print(say("limits.replaced", replaced=replaced_since(before, node), total=len(before)))
+
+
+RUNNING_IN = {}  # task id -> the pool process that ran it, as wait_running() saw it (exercise 13.4 reads it)
+
+
 def wait_running(result, node="worker@course", timeout=10):
     """Wait until a pool process of ``node`` runs ``result``'s task (``inspect().query_task``)."""
     def active():
         replies = app.control.inspect(destination=[node], timeout=1.0).query_task(result.id) or {}
-        return replies.get(node, {}).get(result.id, [None])[0] == "active"
+        state, request = replies.get(node, {}).get(result.id, [None, None])
+        return request if state == "active" else None
 
-    if not wait_until(active, timeout):
+    request = wait_until(active, timeout)
+    if not request:
         raise TimeoutError(say("limits.not_running", id=result.id, node=node, seconds=timeout))
+    RUNNING_IN[result.id] = request.get("worker_pid")

@@ -3,6 +3,9 @@
 ``flaky_service(key, failures)`` stands for a remote service that is down for a while: the first
 ``failures`` calls with the same ``key`` raise ConnectionError, later ones answer. It counts the calls in
 Redis, keyed per task call (the task id stays the same through every retry), so runs never interfere.
+
+A task here is described by a comment above its decorator, not by a docstring: the lesson prints a task's code
+(``inspect.getsource`` starts at the decorator), the same in the English and the Russian notebook.
 """
 import itertools
 import time
@@ -21,7 +24,7 @@ def flaky_service(key, failures):
     calls = client.incr(CALLS_PREFIX + key)
     client.expire(CALLS_PREFIX + key, 3600)
     if calls <= failures:
-        raise ConnectionError(f"service unavailable (call {calls})")
+        raise ConnectionError(f"flaky_service #{calls}")  # the same in both languages: a notebook prints it
     return calls
 
 
@@ -36,9 +39,9 @@ def pauses(entries):
     return [later["started"] - earlier["finished"] for earlier, later in itertools.pairwise(entries)]
 
 
+# Calls the flaky service; on ConnectionError retries by hand with self.retry (lesson 11).
 @app.task(bind=True, max_retries=3)
 def fetch(self, failures):
-    """Calls the flaky service; on ConnectionError retries by hand with self.retry (lesson 11)."""
     try:
         calls = flaky_service(self.request.id, failures)
     except ConnectionError as exc:
@@ -46,9 +49,9 @@ def fetch(self, failures):
     return {"calls": calls, "retries": self.request.retries}
 
 
+# As fetch, but calls self.retry() without exc=: what is raised when the retries run out (lesson 11).
 @app.task(bind=True, max_retries=3)
 def fetch_without_exc(self, failures):
-    """As fetch, but calls self.retry() without exc=: what is raised when the retries run out (lesson 11)."""
     try:
         calls = flaky_service(self.request.id, failures)
     except ConnectionError:
@@ -56,15 +59,15 @@ def fetch_without_exc(self, failures):
     return {"calls": calls, "retries": self.request.retries}
 
 
+# The same call, retried by Celery: autoretry_for with exponential backoff, no jitter (lesson 11).
 @app.task(bind=True, autoretry_for=(ConnectionError,), retry_backoff=True, retry_backoff_max=2,
           retry_jitter=False, max_retries=3)
 def fetch_auto(self, failures):
-    """The same call, retried by Celery: autoretry_for with exponential backoff, no jitter (lesson 11)."""
     calls = flaky_service(self.request.id, failures)
     return {"calls": calls, "retries": self.request.retries}
 
 
+# An errback (link_error): gets the id of the task that failed and reads its error (lessons 11 and 14).
 @app.task
 def report_failure(task_id):
-    """An errback (link_error): gets the id of the task that failed and reads its error (lesson 11)."""
     return repr(app.AsyncResult(task_id).result)

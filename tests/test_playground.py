@@ -83,7 +83,7 @@ def test_the_journal_records_a_retried_attempt_as_retry_with_its_cause():
     assert result.get(timeout=10) == {"calls": 2, "retries": 1}
     entries = [e for e in journal.entries() if e["id"] == result.id]
     assert [e["state"] for e in entries] == ["RETRY", "SUCCESS"]
-    assert entries[0]["result"] == "ConnectionError('service unavailable (call 1)')"
+    assert entries[0]["result"] == "ConnectionError('flaky_service #1')"
 
 
 def test_the_playground_is_one_notebooks_until_its_kernel_is_killed():

@@ -21,10 +21,10 @@ def _where_it_goes_wrong(task, *args, **kwargs):
                      "worker (and \"1\" + \"2\" is fine in Python); every keyword of .delay() goes to the task.",
           ru="до отправки Celery проверяет только число аргументов и их имена; JSON не принимает множество, а "
              "кортеж превращает в список; на типы никто не смотрит, пока задача не выполнится на воркере "
-             "(а \"1\" + \"2\" в Python работает); все именованные аргументы .delay() достаются задаче.")
-def _(answer):
-    if not isinstance(answer, (list, tuple)) or len(answer) != 6:
-        return False
+             "(а \"1\" + \"2\" в Python работает); все именованные аргументы .delay() достаются задаче.",
+          prediction=lambda answer: isinstance(answer, (list, tuple)) and len(answer) == 6
+          and all(place in ("notebook", "worker", "ok") for place in answer))
+def _(prediction):
     actual = [
         _where_it_goes_wrong(add, 1, 2, 3),
         _where_it_goes_wrong(add, "1", "2"),
@@ -33,7 +33,7 @@ def _(answer):
         _where_it_goes_wrong(xsum, (1, 2)),
         _where_it_goes_wrong(t1, 1, 2, priority=3),
     ]
-    return list(answer) == actual
+    return list(prediction) == actual, repr(actual)
 
 
 @exercise("02.2", en="every keyword of .delay() becomes an argument of the task, but the priority (3) is an option of "

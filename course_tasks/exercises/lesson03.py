@@ -10,15 +10,16 @@ from . import exercise
                      "The answer is a list of three strings.",
           ru="result — то, что хранилище результатов записало для текущего состояния: возвращённое значение при "
              "SUCCESS (что даёт / в Python?), исключение при FAILURE и None, если записи нет. Ответ — список "
-             "из трёх строк.")
-def _(answer):
-    if not isinstance(answer, (list, tuple)) or len(answer) != 3:
-        return False
+             "из трёх строк.",
+          prediction=lambda answer: isinstance(answer, (list, tuple)) and len(answer) == 3
+          and all(isinstance(name, str) for name in answer))
+def _(prediction):
     receipts = [divide.delay(6, 3), divide.delay(1, 0)]
     for r in receipts:
         r.get(timeout=10, propagate=False)
     receipts.append(AsyncResult("no-such-id", app=divide.app))
-    return list(answer) == [type(r.result).__name__ for r in receipts]
+    seen = [type(r.result).__name__ for r in receipts]
+    return list(prediction) == seen, repr(seen)
 
 
 @exercise("03.2", en="wait first with a get() that does not raise; then successful() tells which case it is, "

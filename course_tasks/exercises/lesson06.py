@@ -1,7 +1,7 @@
-"""Exercises of lesson 06: chains (predict-then-run, debug)."""
-from celery.result import AsyncResult
-
-from . import exercise, journal_entry, prediction_and, result_of
+"""Exercises of lesson 06: chains (predict, debug)."""
+from .. import journal
+from ..tasks import add, divide, mul
+from . import exercise, journal_entry, result_of
 
 
 def _steps(answer):
@@ -15,20 +15,22 @@ def _steps(answer):
     return value, steps
 
 
+def _is_number(answer):
+    return isinstance(answer, (int, float)) and not isinstance(answer, bool)
+
+
 @exercise("06.1", en="the result of a step goes in FRONT of the next step's arguments: divide.s(10) after a step "
-                     "that returns 5 runs divide(5, 10). Write prediction first, then answer = (prediction, the "
-                     "AsyncResult that apply_async() returns).",
+                     "that returns 5 runs divide(5, 10). The prediction is the chain's value, a number.",
           ru="результат шага встаёт ПЕРЕД аргументами следующего: divide.s(10) после шага, вернувшего 5, "
-             "выполняет divide(5, 10). Сначала запишите prediction, затем answer = (prediction, AsyncResult, "
-             "который возвращает apply_async()).")
-def _(answer):
-    found = prediction_and(answer, AsyncResult)
-    if found is None:
+             "выполняет divide(5, 10). Прогноз — значение цепочки, число.",
+          prediction=_is_number)
+def _(prediction):
+    value, steps = _steps((add.s(2, 3) | divide.s(10) | mul.s(4)).apply_async())
+    ran = [e for e in steps if e]
+    calls = [(e["task"], e["args"]) for e in ran]
+    if calls != [("add", [2, 3]), ("divide", [5, 10]), ("mul", [0.5, 4])]:
         return False
-    prediction, chained = found
-    value, steps = _steps(chained)
-    calls = [(e["task"], e["args"]) for e in steps if e]
-    return calls == [("add", [2, 3]), ("divide", [5, 10]), ("mul", [0.5, 4])] and prediction == value
+    return prediction == value, journal.table(ran)
 
 
 @exercise("06.2", en="with add.s(1, 1) the chain puts tp1's result in front: add('tp1', 1, 1), one argument too "
@@ -45,19 +47,15 @@ def _(answer):
 
 @exercise("06.3", en="the priority given to apply_async() of a chain goes to the first step only "
                      "(task_inherit_parent_priority is False); the next step is sent without one, and on Redis a "
-                     "message without a priority is recorded as 0. Write prediction first, then answer = "
-                     "(prediction, the AsyncResult).",
+                     "message without a priority is recorded as 0. The prediction is a list of two numbers.",
           ru="приоритет, переданный apply_async() цепочки, достаётся только первому шагу (настройка "
              "task_inherit_parent_priority равна False); следующий шаг уходит без приоритета, а в Redis "
-             "сообщение без приоритета записывается как 0. Сначала запишите prediction, затем answer = "
-             "(prediction, AsyncResult).")
-def _(answer):
-    found = prediction_and(answer, AsyncResult)
-    if found is None:
-        return False
-    prediction, chained = found
-    value, steps = _steps(chained)
+             "сообщение без приоритета записывается как 0. Прогноз — список из двух чисел.",
+          prediction=lambda answer: isinstance(answer, (list, tuple)) and len(answer) == 2
+          and all(_is_number(p) for p in answer))
+def _(prediction):
+    value, steps = _steps((add.s(1, 1) | mul.s(10)).apply_async(priority=9))
     if value != 20 or None in steps or [e["task"] for e in steps] != ["add", "mul"]:
         return False
     priorities = [e["priority"] for e in steps]
-    return priorities[0] == 9 and list(prediction) == priorities if isinstance(prediction, (list, tuple)) else False
+    return priorities[0] == 9 and list(prediction) == priorities, journal.table(steps, priority=True)

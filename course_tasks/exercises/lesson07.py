@@ -17,26 +17,24 @@ DEFAULT_STEPS_SENT = [5, 4, 2, 3, 7]
                      "urgent level. Which lists hold what when prio@course is free again?",
           ru="приоритет 9 получает только первая задача цепочки; следующий шаг воркер отправляет сам, без "
              "приоритета (настройка task_inherit_parent_priority равна False), а в Redis отсутствие приоритета "
-             "означает 0 — самый срочный уровень. Что лежит в каких списках, когда prio@course снова свободен?")
-def _(answer):
-    if not is_task_names(answer, 3):
-        return False
-
+             "означает 0 — самый срочный уровень. Что лежит в каких списках, когда prio@course снова свободен?",
+          prediction=lambda answer: is_task_names(answer, 3))
+def _(prediction):
     def send():
         last = chain(t1.si(), t2.si()).apply_async(priority=9)
         return [last.parent, last, t3.apply_async(priority=9)]
 
-    return list(answer) == run_while_paused(app, "priority", send)
+    order, table = run_while_paused(app, "priority", send)
+    return list(prediction) == order, table
 
 
 @exercise("07.2", en="with the default steps [0, 3, 6, 9] kombu rounds every priority DOWN to a step (2 -> 0; 3, 4 and "
                      "5 -> 3; 7 -> 6); the lists are read from step 0 up, and within one list first in, first out.",
           ru="с уровнями по умолчанию [0, 3, 6, 9] kombu округляет каждый приоритет ВНИЗ до ближайшего уровня "
              "(2 → 0; 3, 4 и 5 → 3; 7 → 6); списки читаются начиная с уровня 0, а внутри одного списка — "
-             "в порядке поступления.")
-def _(answer):
-    if not isinstance(answer, (list, tuple)) or sorted(answer) != sorted(DEFAULT_STEPS_SENT):
-        return False
+             "в порядке поступления.",
+          prediction=lambda answer: isinstance(answer, (list, tuple)) and sorted(answer) == sorted(DEFAULT_STEPS_SENT))
+def _(prediction):
     with Connection(app.conf.broker_url) as plain:  # kombu's defaults: no transport options
         queue = plain.SimpleQueue(f"course.exercise.{uuid.uuid4().hex[:8]}")
         try:
@@ -50,8 +48,7 @@ def _(answer):
         finally:
             queue.queue.delete()
             queue.close()
-    print(taken)
-    return list(answer) == taken
+    return list(prediction) == taken, repr(taken)
 
 
 @exercise("07.3", en="on Redis the smaller the number, the sooner the task runs: give t3 the smallest priority and t2 "

@@ -2,8 +2,19 @@
 from celery import chain
 
 from .. import settings
+from ..i18n import register, say
 from ..rabbitmq import app, t1, t2, t3
-from . import entries_on, exercise, is_task_names, run_while_paused, started_order
+from . import entries_on, exercise, is_task_names, journal_entry, run_while_paused, started_order
+
+register({
+    "exercise.08.2.redis_app": {
+        "en": "these tasks ran on {node}, the Redis worker: they were sent with the t1, t2 and t3 of the Redis app "
+              "(from course_tasks import ...). This lesson's go through RabbitMQ: from course_tasks.rabbitmq import "
+              "t1, t2, t3 (the Setup cell imports them).",
+        "ru": "эти задачи выполнил {node}, воркер для Redis: они отправлены через t1, t2 и t3 приложения для Redis "
+              "(from course_tasks import ...). Задачи этого урока идут через RabbitMQ: from course_tasks.rabbitmq "
+              "import t1, t2, t3 (их импортирует ячейка «Подготовка»)."},
+})
 
 
 @exercise("08.1", en="the chain gives priority=9 to its first task only; the worker sends the next step itself, with "
@@ -12,16 +23,15 @@ from . import entries_on, exercise, is_task_names, run_while_paused, started_ord
           ru="приоритет 9 получает только первая задача цепочки; следующий шаг воркер отправляет сам, без "
              "приоритета (настройка task_inherit_parent_priority равна False), а в RabbitMQ отсутствие "
              "приоритета означает 0 — самый низкий уровень. Что ждёт в очереди, когда воркер освобождается "
-             "после t1?")
-def _(answer):
-    if not is_task_names(answer, 3):
-        return False
-
+             "после t1?",
+          prediction=lambda answer: is_task_names(answer, 3))
+def _(prediction):
     def send():
         last = chain(t1.si(), t2.si()).apply_async(priority=9)
         return [last.parent, last, t3.apply_async(priority=1)]
 
-    return list(answer) == run_while_paused(app, "rabbitmq", send)
+    order, table = run_while_paused(app, "rabbitmq", send)
+    return list(prediction) == order, table
 
 
 @exercise("08.2", en="on RabbitMQ the larger the number, the sooner the task runs: t2 needs the largest priority and "
@@ -34,6 +44,12 @@ def _(answer):
     if len(answer) != 9:
         return False
     entries = entries_on(answer, "rabbitmq")
+    if entries is None:
+        nodes = sorted({entry["node"] for entry in filter(None, (journal_entry(result.id) for result in answer))})
+        redis = settings.worker_roles()["priority"].node
+        if redis in nodes:  # t1, t2, t3 of course_tasks: the Redis app's, run by the Redis worker
+            return False, say("exercise.08.2.redis_app", node=redis)
+        return False
     if not entries or [e["task"] for e in entries] != ["t2", "t1", "t3"] * 3:
         return False
     return started_order(entries) == ["t2"] * 3 + ["t1"] * 3 + ["t3"] * 3

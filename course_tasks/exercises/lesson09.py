@@ -11,10 +11,11 @@ from . import exercise, journal_entry
 NAPS = 6
 
 
-@exercise("09.1", en="app.control.inspect(destination=[\"prio@course\"], timeout=1.0).active_queues() gives "
-                     "worker name → list of queue dicts; keep each one's \"name\".",
-          ru="app.control.inspect(destination=[\"prio@course\"], timeout=1.0).active_queues() возвращает словарь "
-             "«имя воркера → список словарей с описанием очередей»; возьмите из каждого \"name\".")
+@exercise("09.1", en="one of the inspect() methods of the section 'The same from Python' answers which queues a worker "
+                     "takes messages from; ask prio@course alone (destination=[...]) and keep the \"name\" of each "
+                     "queue it lists.",
+          ru="один из методов inspect() из раздела «То же из Python» отвечает, из каких очередей воркер берёт "
+             "сообщения; спросите только prio@course (destination=[...]) и оставьте от каждой очереди её \"name\".")
 def _(answer):
     return list(answer) == list(settings.worker_roles()["priority"].queues)
 
@@ -36,10 +37,10 @@ def _(answer):
                      "the broker while all four run? The rest wait in Redis.",
           ru="у worker@course 4 процесса и предвыборка 4 × worker_prefetch_multiplier (1); при task_acks_late "
              "сообщение выполняющейся задачи остаётся неподтверждённым — сколько ещё сообщений воркер может взять "
-             "у брокера, пока выполняются все четыре? Остальные ждут в Redis.")
-def _(answer):
-    if not isinstance(answer, dict) or set(answer) != {"active", "reserved"}:
-        return False
+             "у брокера, пока выполняются все четыре? Остальные ждут в Redis.",
+          prediction=lambda answer: isinstance(answer, dict) and set(answer) == {"active", "reserved"}
+          and all(isinstance(n, int) for n in answer.values()))
+def _(prediction):
     worker = settings.worker_roles()["main"]
     inspector = app.control.inspect(destination=[worker.node], timeout=1.0)
     with exclusive():
@@ -53,5 +54,4 @@ def _(answer):
         seen = {"active": len(active), "reserved": len(reserved)}
         for result in results:
             result.get(timeout=10)
-    print(seen)
-    return answer == seen
+    return prediction == seen, repr(seen)

@@ -1,59 +1,91 @@
-"""Exercises of lesson 12: acknowledgements, and what a killed worker or pool process does to a task."""
-from celery.result import AsyncResult
+"""Exercises of lesson 12: acknowledgements, what a killed worker or pool process does to a task, idempotent tasks."""
+import contextlib
+import io
 
-from .. import delivery, settings
-from . import exercise
+from .. import delivery, ledger
+from ..delivery import nap_acked_early, nap_retried
+from ..exclusive import exclusive
+from ..faults import kill_pool_process, kill_worker, wait_for_worker
+from ..i18n import register, say
+from . import exercise, expected, is_pair
+
+register({
+    "exercise.12.3.sent": {"en": "e-mails sent: {counts}; each should go out exactly once.",
+                           "ru": "отправлено писем: {counts}; каждое должно уйти ровно один раз."},
+})
+
+# Exercise 12.3: the calls the check makes, in this order; the first one is cut off by a kill.
+EMAILS = [("A-1", "confirmation"), ("A-1", "confirmation"), ("A-1", "shipped"), ("B-2", "confirmation")]
 
 
-def _settled(result, timeout=15):
-    """``result``'s task once it has ended (raises if it is not an AsyncResult or never ends)."""
-    if not isinstance(result, AsyncResult):
-        raise TypeError(f"expected an AsyncResult, got {type(result).__name__}")
-    result.get(timeout=timeout, propagate=False)
-    return result
-
-
-def _prediction_and_outcome(answer, task, kills):
-    """(the learner's prediction, what happened: (state, runs that ended)), or None if the runs were not the
-    ones the exercise asks for (``task``, cut off ``kills`` times)."""
-    prediction, result = answer
-    _settled(result)
+def _outcome(result, task, kills):
+    """``(state, runs that ended)`` of ``result``'s task once it has ended, with the table of its runs; None if the
+    runs are not the ones the exercise asks for (``task``, cut off ``kills`` times)."""
+    result.get(timeout=15, propagate=False)
     runs = delivery.attempts(result)
     if not runs or runs[0]["task"] != task or sum(run["state"] == "KILLED" for run in runs) != kills:
         return None
     ended = sum(run["state"] in ("SUCCESS", "FAILURE") for run in runs)
-    return tuple(prediction), (result.state, ended)
+    shown = io.StringIO()
+    with contextlib.redirect_stdout(shown):
+        delivery.show_attempts(result)
+    return (result.state, ended), shown.getvalue().rstrip()
 
 
-@exercise("12.1", en="the prediction is a pair like (\"SUCCESS\", 1): the state, then how many runs ended. Send "
-                     "nap_acked_early, kill its pool process with kill_pool_process(result), and answer "
-                     "(prediction, result). Which acknowledgement matters when the worker itself is alive?",
-          ru="предсказание — пара вроде (\"SUCCESS\", 1): состояние и сколько запусков завершилось. Отправьте "
-             "nap_acked_early, убейте её процесс пула вызовом kill_pool_process(result) и запишите "
-             "в answer пару (prediction, result). Важно ли, когда подтверждено сообщение, если сам воркер жив?")
-def _(answer):
-    found = _prediction_and_outcome(answer, "nap_acked_early", kills=1)
-    return found is not None and found[0] == found[1] == ("FAILURE", 0)
-
-
-@exercise("12.2", en="the one thing to change is the task: which of the lesson's naps keeps its message until it "
-                     "has ended? Kill the worker during it as before, wait_for_worker(\"delivery\"), answer the "
-                     "AsyncResult.",
-          ru="менять нужно задачу: какая из задач урока держит сообщение неподтверждённым, пока не завершится? "
-             "Убейте воркер во время её запуска, как раньше, вызовите wait_for_worker(\"delivery\"), а в "
-             "answer запишите AsyncResult.")
-def _(answer):
-    if _settled(answer).get(timeout=1, propagate=False) != 1:
+@exercise("12.1", en="the prediction is a pair like (\"SUCCESS\", 1): the state, then how many runs ended. Which "
+                     "acknowledgement matters when the worker itself is alive?",
+          ru="прогноз — пара вроде (\"SUCCESS\", 1): состояние и сколько запусков завершилось. Важно ли, когда "
+             "подтверждено сообщение, если сам воркер жив?",
+          prediction=is_pair)
+def _(prediction):
+    with exclusive("delivery"):
+        result = nap_acked_early.delay(1)
+        kill_pool_process(result)
+        found = _outcome(result, "nap_acked_early", kills=1)
+    if found is None:
         return False
-    runs = delivery.attempts(answer)
-    return ([run["state"] for run in runs] == ["KILLED", "SUCCESS"] and runs[1]["redelivered"]
-            and runs[0]["node"] == settings.worker_roles()["delivery"].node)
+    seen, table = found
+    return tuple(prediction) == seen, f"{seen!r}\n{table}"
 
 
-@exercise("12.3", en="the prediction is a pair like (\"SUCCESS\", 1). Call kill_pool_process(result) twice: the second "
-                     "call waits for the retry to start. How many retries does max_retries=1 allow?",
-          ru="предсказание — пара вроде (\"SUCCESS\", 1). Вызовите kill_pool_process(result) дважды: второй вызов "
-             "дождётся начала повторной попытки. Сколько повторных попыток разрешает max_retries=1?")
+@exercise("12.2", en="the prediction is a pair like (\"SUCCESS\", 1). How many retries does max_retries=1 allow, and "
+                     "what does the worker do with the message when a pool process dies and no retry is left?",
+          ru="прогноз — пара вроде (\"SUCCESS\", 1). Сколько повторных попыток разрешает max_retries=1 и что воркер "
+             "делает с сообщением, когда процесс пула погиб, а повторных попыток не осталось?",
+          prediction=is_pair)
+def _(prediction):
+    with exclusive("delivery"):
+        result = nap_retried.delay(1)
+        kill_pool_process(result)
+        kill_pool_process(result)
+        found = _outcome(result, "nap_retried", kills=2)
+    if found is None:
+        return False
+    seen, table = found
+    return tuple(prediction) == seen, f"{seen!r}\n{table}"
+
+
+@exercise("12.3", en="a key tells apart what must happen once: one key per e-mail that should go out. A redelivered "
+                     "message carries the same arguments; a second click is a new message with a new task id; and an "
+                     "order gets two different e-mails. What names one e-mail, whatever message carries it?",
+          ru="ключ отличает то, что должно случиться один раз: по ключу на каждое письмо, которое должно уйти. "
+             "Повторно доставленное сообщение несёт те же аргументы; второй щелчок — новое сообщение с новым id "
+             "задачи; а писем у заказа два разных. Что называет одно письмо, каким бы сообщением оно ни пришло?")
 def _(answer):
-    found = _prediction_and_outcome(answer, "nap_retried", kills=2)
-    return found is not None and found[0] == found[1] == ("FAILURE", 0)
+    if not callable(answer):
+        raise TypeError(expected("function", answer))
+    with exclusive("delivery"):
+        delivery.clear()
+        results = [answer(*EMAILS[0])]
+        kill_worker("delivery", during=results[0])
+        results += [answer(*email) for email in EMAILS[1:]]
+        with contextlib.redirect_stdout(io.StringIO()):
+            wait_for_worker("delivery")
+        for result in results:
+            result.get(timeout=20, propagate=False)
+        if [run["task"] for run in delivery.attempts(results[0])][:1] != ["send_email"]:
+            return False
+    client = delivery.app.backend.client
+    counts = {email: ledger.count(client, email[1], email[0]) for email in dict.fromkeys(EMAILS)}
+    shown = ", ".join(f"{order} {kind} ×{n}" for (order, kind), n in counts.items())
+    return all(n == 1 for n in counts.values()), say("exercise.12.3.sent", counts=shown)

@@ -67,6 +67,12 @@ class LiveHarness:
             raise
         return self
 
+    def fresh_playground(self):
+        """Empty the playground before a lesson that writes to it runs (lesson 10): its stored outputs list the
+        modules play@course loaded, those of a first run; a learner's own playground keeps what they wrote."""
+        for module in (self.stack.log_dir / "playground").glob("*.py"):
+            module.unlink()
+
     def stop(self):
         try:
             self.stack.stop()

@@ -53,6 +53,8 @@ def refresh(paths=()):
                 print(f"skipped {path.relative_to(ROOT)}: {harness.rabbitmq_missing}")
                 continue
             print(f"executing {path.relative_to(ROOT)}", flush=True)
+            if "%%playground" in path.read_text(encoding="utf-8"):
+                harness.fresh_playground()
             try:
                 papermill.execute_notebook(
                     str(path), str(path), cwd=str(path.parent), kernel_name="python3",
