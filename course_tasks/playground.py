@@ -19,6 +19,10 @@ register({
         "en": "{name} written to the folder play@course imports from ({lines} lines)",
         "ru": "{name} записан в папку, из которой play@course импортирует модули (строк: {lines})",
     },
+    "playground_test_written": {
+        "en": "{name} written to the playground ({lines} lines); play@course does not import test files",
+        "ru": "{name} записан в песочницу (строк: {lines}); файлы с тестами play@course не импортирует",
+    },
     "playground_appended": {
         "en": "{lines} lines appended to {name}",
         "ru": "в конец {name} дописано строк: {lines}",
@@ -63,7 +67,13 @@ def playground_magic(line, cell):
     PLAYGROUND.mkdir(parents=True, exist_ok=True)
     with open(PLAYGROUND / name, "a" if append else "w", encoding="utf-8") as f:
         f.write(cell)
-    print(say("playground_appended" if append else "playground_written", name=name, lines=len(cell.splitlines())))
+    written = "playground_test_written" if is_test_file(name) else "playground_written"
+    print(say("playground_appended" if append else written, name=name, lines=len(cell.splitlines())))
+
+
+def is_test_file(name):
+    """A file pytest collects (lesson 18), which play@course does not import: test_*.py, *_test.py, conftest.py."""
+    return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
 
 
 def load_ipython_extension(ipython):
