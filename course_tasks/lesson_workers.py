@@ -52,6 +52,7 @@ class LessonWorkers:
             self._holds.close()
             raise
         self.workers = [worker for worker, _ in started]
+        self.owned = [worker for worker, new in started if new]  # a worker this notebook ran already stays
         _open.append(self)
         print("\n".join(worker.started_line() if new else say("lw_running", node=worker.node)
                         for worker, new in started))
@@ -61,7 +62,7 @@ class LessonWorkers:
         if self in _open:
             _open.remove(self)
         try:
-            stopped = lesson_procs.stop(self.workers)
+            stopped = lesson_procs.stop(self.owned)
         finally:
             self._holds.close()
         if stopped:
@@ -96,9 +97,9 @@ _open = []  # the LessonWorkers of this notebook not stopped yet
 @atexit.register
 def _stop_open():
     """At the notebook's end: stop what it still runs, quietly, and let its twin have them."""
-    for workers in list(_open):
+    for workers in _open:
         try:
-            lesson_procs.stop(workers.workers)
+            lesson_procs.stop(workers.owned)
         finally:
             workers._holds.close()
     _open.clear()

@@ -2,7 +2,8 @@
 
 Each notebook has a database file of its own (:data:`DB`); the lesson's workers (db@course and its twins with
 other pools, ``settings.LESSON_WORKERS``) open the same file, because the notebook starts them with :data:`ENV`.
-They run this module (``--include course_tasks.shop``); worker@course does not.
+They run this module (``--include course_tasks.shop``); worker@course does not. Its tasks go to the queue course.db
+(``task_routes`` in celeryconfig.py), unless a call names another.
 """
 import atexit
 import os
@@ -22,7 +23,6 @@ from .waiting import wait_until
 
 DB = os.environ.get("COURSE_SHOP_DB") or str(Path(settings.data_dir()) / f"shop-{KEY[:12]}.db")
 ENV = {"COURSE_SHOP_DB": DB}  # a worker started with this environment opens this notebook's database
-QUEUE = "course.db"
 MEET_TIMEOUT = 10.0
 
 SCHEMA = """
@@ -64,8 +64,16 @@ def reset():
     opened at import would keep a deleted file open. Databases of notebooks gone for a day are removed."""
     for old in _older_than_a_day():
         old.unlink(missing_ok=True)
+    create()
     with connect() as db:
-        db.executescript(SCHEMA + "DELETE FROM orders; DELETE FROM payments; DELETE FROM payments_checked;")
+        db.executescript("DELETE FROM orders; DELETE FROM payments; DELETE FROM payments_checked;")
+    db.close()
+
+
+def create():
+    """The shop's tables, created if missing (what is in them stays)."""
+    with connect() as db:
+        db.executescript(SCHEMA)
     db.close()
 
 
@@ -79,7 +87,7 @@ def count(table, order_id):
         db.close()
 
 
-@app.task(queue=QUEUE)
+@app.task
 def confirm_order(order_id):
     """Confirm the order: it must be in the database."""
     with connect() as db:
@@ -137,7 +145,7 @@ def meet(gate, parties, timeout=MEET_TIMEOUT):
         raise TimeoutError(f"only {int(client.get(gate) or 0)} of {parties} runs met within {timeout:g} s")
 
 
-@app.task(queue=QUEUE)
+@app.task
 def probe(gate, opened):
     """Meet three other probes, then read the shop through the connection ``opened`` ("at import": SHARED; "in
     worker_process_init": PER_PROCESS); who used which connection, or the error it gave."""
@@ -153,11 +161,16 @@ def probe(gate, opened):
     return {"pid": os.getpid(), "opener": opener}
 
 
-def connections(queue, opened="at import"):
-    """Four probes on ``queue`` at the same time: which connection each used, in one line."""
+def probes(queue, opened="at import"):
+    """What four :func:`probe` tasks on ``queue``, run at the same time, found: a dict each."""
     gate = new_gate()
     runs = [probe.apply_async((gate, opened), queue=queue) for _ in range(4)]
-    found = [run.get(timeout=30) for run in runs]
+    return [run.get(timeout=30) for run in runs]
+
+
+def connections(queue, opened="at import"):
+    """Four probes on ``queue`` at the same time: which connection each used, in one line."""
+    found = probes(queue, opened)
     errors = sorted({f["error"] for f in found if "error" in f})
     if errors:
         return f"{queue}: {errors[0]}"
@@ -171,7 +184,7 @@ def connections(queue, opened="at import"):
 
 
 # -- idempotency: check, then insert; or let the database decide ---------------------------------------------------
-@app.task(queue=QUEUE)
+@app.task
 def charge_checked(order_id, gate=None):
     """Charge the order once: look for a payment first, insert one if there is none."""
     with connect() as db:
@@ -185,7 +198,7 @@ def charge_checked(order_id, gate=None):
     return "charged"
 
 
-@app.task(queue=QUEUE)
+@app.task
 def charge(order_id, gate=None):
     """Charge the order once: the UNIQUE order_id of payments decides, in one statement."""
     if gate:

@@ -48,9 +48,9 @@ def _(answer):
 def _uses_the_worker(source):
     """Does a test function of ``source`` take the celery_worker fixture?"""
     for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.FunctionDef) and node.name.startswith("test"):
-            if "celery_worker" in [a.arg for a in node.args.args]:
-                return True
+        if isinstance(node, ast.FunctionDef) and node.name.startswith("test") \
+                and "celery_worker" in [a.arg for a in node.args.args]:
+            return True
     return False
 
 

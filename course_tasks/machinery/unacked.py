@@ -38,6 +38,18 @@ def _entries(channel, queues):
     return found
 
 
+def waiting(broker: str, queues) -> int:
+    """How many unacknowledged messages of ``queues`` wait in kombu's ``unacked`` hash on ``broker``."""
+    if not broker.startswith("redis"):
+        return 0
+    app = control_app(broker)
+    try:
+        with app.connection_for_write() as conn:
+            return len(_entries(conn.default_channel, queues))
+    finally:
+        app.close()
+
+
 def forget(broker: str, queues) -> int:
     """Drop the unacknowledged messages of ``queues`` on ``broker`` (a lesson worker's queue before it starts afresh:
     machinery/lesson_procs.py); how many. Call it only while no worker consumes ``queues``."""
