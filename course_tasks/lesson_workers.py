@@ -28,8 +28,8 @@ RUNNING_TIMEOUT = 10.0
 
 register({
     "lw_no_exit": {
-        "en": "{node} was still running {seconds:g} s after {signal}.",
-        "ru": "{node} всё ещё работал через {seconds:g} с после {signal}.",
+        "en": "{node} was still running {seconds:g} s after the signal.",
+        "ru": "{node} всё ещё работал через {seconds:g} с после сигнала.",
     },
     "lw_not_running": {
         "en": "These tasks did not start within {seconds:g} s: {ids}",
@@ -83,7 +83,7 @@ class LessonWorkers:
         """Wait until the worker ``name`` has exited (after :meth:`signal`); its exit code."""
         code = lesson_procs.wait_exit(name, timeout)
         if code is None:
-            raise SetupError(say("lw_no_exit", node=settings.roles()[name].node, seconds=timeout, signal="signal"))
+            raise SetupError(say("lw_no_exit", node=settings.roles()[name].node, seconds=timeout))
         return code
 
     def wait_running(self, results, timeout=RUNNING_TIMEOUT):

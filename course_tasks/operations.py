@@ -29,6 +29,10 @@ register({
         "ru": "{node} не пришёл в устойчивое состояние за {seconds:g} с: последний раз задач выполнялось "
               "{running}, зарезервировано {reserved}.",
     },
+    "ops_not_ran": {
+        "en": "{missing} of the tasks did not run within {seconds:g} s.",
+        "ru": "Не выполнились за {seconds:g} с задач: {missing}.",
+    },
     "ops_not_expired": {
         "en": "{left} result keys were still there {seconds:g} s later.",
         "ru": "Через {seconds:g} с ещё оставалось ключей результатов: {left}.",
@@ -182,4 +186,6 @@ def ttl_minutes(result):
 def wait_ran(results, timeout=30.0):
     """Wait until the journal has an entry for every task of ``results`` (tasks whose results are not stored)."""
     ids = {result.id for result in results}
-    wait_until(lambda: ids <= {entry["id"] for entry in journal.entries()}, timeout, every=0.05)
+    if not wait_until(lambda: ids <= {entry["id"] for entry in journal.entries()}, timeout, every=0.05):
+        missing = len(ids - {entry["id"] for entry in journal.entries()})
+        raise SetupError(say("ops_not_ran", missing=missing, seconds=timeout))
