@@ -11,6 +11,7 @@ from pathlib import Path
 from . import settings
 from .exclusive import exclusive
 from .i18n import register, say
+from .machinery import loading
 
 PLAYGROUND = Path(settings.playground_dir())
 
@@ -67,13 +68,8 @@ def playground_magic(line, cell):
     PLAYGROUND.mkdir(parents=True, exist_ok=True)
     with open(PLAYGROUND / name, "a" if append else "w", encoding="utf-8") as f:
         f.write(cell)
-    written = "playground_test_written" if is_test_file(name) else "playground_written"
+    written = "playground_test_written" if loading.is_test_file(name) else "playground_written"
     print(say("playground_appended" if append else written, name=name, lines=len(cell.splitlines())))
-
-
-def is_test_file(name):
-    """A file pytest collects (lesson 18), which play@course does not import: test_*.py, *_test.py, conftest.py."""
-    return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
 
 
 def load_ipython_extension(ipython):

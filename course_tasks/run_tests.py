@@ -19,9 +19,10 @@ from pathlib import Path
 
 from . import settings
 from .apps import app_for
+from .exclusive import exclusive
 from .i18n import register, say
 from .machinery.services import Service
-from .playground import PLAYGROUND, hold
+from .playground import PLAYGROUND
 
 TIMEOUT = 120.0  # seconds: a test that waits for a worker without a timeout is stopped, and said so
 REPORT_LINES = 15  # the lines of pytest's own output shown when it ran no test
@@ -111,7 +112,13 @@ def run_tests(name, timeout=TIMEOUT, plugins=(), env=None):
     path = PLAYGROUND / name
     if not path.is_file():
         raise FileNotFoundError(say("tests_missing", name=name, folder=PLAYGROUND))
-    hold()  # the playground and its test queue are this notebook's (as %%playground makes them)
+    # The playground and the test queue are this notebook's while pytest runs (a notebook's %%playground holds them
+    # until its kernel stops): a twin notebook's test worker, of the same name, never shares course.test with this one.
+    with exclusive("play"):
+        return _run(name, timeout, plugins, env)
+
+
+def _run(name, timeout, plugins, env):
     app = app_for("main")
     with app.connection_for_write() as conn:
         conn.default_channel.queue_purge(settings.TEST_QUEUE)  # nothing left by an interrupted run

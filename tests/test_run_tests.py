@@ -121,3 +121,11 @@ def test_the_course_s_test_command_never_collects_a_learner_s_test_file():
         assert probe.name not in done.stdout + done.stderr
     finally:
         probe.unlink(missing_ok=True)
+
+
+def test_play_course_imports_no_test_file():
+    """The playground holds lesson 10's task modules and lesson 18's test files; play@course imports only the first."""
+    from course_tasks.machinery import loading
+
+    assert [name for name in ("my_tasks.py", "test_receipts.py", "receipts_test.py", "conftest.py", "testing.py")
+            if not loading.is_test_file(name)] == ["my_tasks.py", "testing.py"]
