@@ -28,6 +28,14 @@ KILL_AFTER = 0.5  # course_tasks/faults.py: kill_worker/kill_pool_process(after=
 # A worker restarted by the supervisor answers again after this long: the fastest "works again (N s after it
 # stopped)" in the supervisor.log of test runs on a quiet machine (2026-11-21: 0.6 s; 0.6-4.3 s under load).
 WORKER_RESTART = 0.6
+# A worker a lesson starts from its notebook (lessons 19-20, course_tasks/lesson_workers.py) answers after this long:
+# the fastest start measured on a quiet machine (1.04-1.18 s; 2-6 s under a load of 10-14); several started at once
+# count once.
+LESSON_WORKER_START = 1.0
+SPIN = 0.25  # course_tasks/operations.py SPIN_SECONDS: one spin(SPIN), CPU-bound
+SETTLE = 0.3  # course_tasks/operations.py SETTLE: running_and_reserved() waits for counts that stay the same
+SOFT_SHUTDOWN = 2  # settings.LESSON_WORKERS soft@course: worker_soft_shutdown_timeout=2 (it waits all of it)
+RESULT_EXPIRES = 2  # settings.LESSON_WORKERS results@course: result_expires=2
 
 WAITS = {
     "00_broker_worker_backend": [
@@ -120,6 +128,28 @@ WAITS = {
         ("chord of square(2), divide(1, 0), square(3): one round", SQUARE),  # cell 13
         ("group of 10 squares | xsum: 3 rounds", 3 * SQUARE),  # cell 19
     ],
+    "18_testing_tasks": [
+        ("check_setup()", SETUP_CHECK),  # cell 2
+        ("notify(7) on worker@course: 2 retries, 1 s apart", 2.0),  # cell 14
+        ("total on queue 'nobody': get(timeout=1), then the hint asks the workers", 1.0 + TIMEOUT_HINT),  # cell 14
+        ("run_tests: notify(7) on the embedded worker, 2 retries 1 s apart", 2.0),  # cell 20
+    ],
+    "19_operating_workers": [
+        ("check_setup()", SETUP_CHECK),  # cell 2
+        ("threads@course and solo@course start", LESSON_WORKER_START),  # cell 4
+        ("8 nap(1) on threads@course at once, then on worker@course's 4 processes", 1.0 + 2.0),  # cell 6
+        ("4 spins on threads@course, one at a time under the GIL, then on 2 cores", 4 * SPIN + 2 * SPIN),  # cell 8
+        ("nap(1) on threads@course, solo@course and worker@course at once", 1.0),  # cell 10
+        ("prefetch@course starts; running_and_reserved() on two workers", LESSON_WORKER_START + 2 * SETTLE),  # 13
+        ("recycle@course and memory@course start", LESSON_WORKER_START),  # cell 16
+        ("warm, cold and soft start; the soft shutdown waits its timeout", LESSON_WORKER_START + SOFT_SHUTDOWN),  # 19
+        ("cold@course starts again and runs the nap it gave back", LESSON_WORKER_START + 1.0),  # cell 21
+        ("results@course starts; its results expire", LESSON_WORKER_START + RESULT_EXPIRES),  # cell 24
+    ],
+    "20_tasks_and_your_database": [
+        ("check_setup(); db@course starts", SETUP_CHECK + LESSON_WORKER_START),  # cell 2
+        ("dbthreads@course and dbspawn@course start", LESSON_WORKER_START),  # cell 15
+    ],
 }
 
 # The stored solutions, run once each by tests/test_exercises.py (the checker waits for what they send).
@@ -147,6 +177,11 @@ EXERCISE_WAITS = {
     "14.1": [("chord of 20 squares: 5 rounds on 4 processes", 5 * SQUARE)],
     "14.3": [("the checker's chord of nap(0.6), nap(0.2), nap(0.4)", 0.6)],
     "14.4": [("one round of the header; the checker waits for a second alert", SQUARE + 1.0)],
+    "19.1": [("prefetch@course starts; running_and_reserved()", LESSON_WORKER_START + SETTLE)],
+    "19.2": [("recycle@course starts", LESSON_WORKER_START)],
+    "19.3": [("soft@course starts; its soft shutdown waits 2 s", LESSON_WORKER_START + 2.0)],
+    "20.1": [("dbthreads@course starts", LESSON_WORKER_START)],
+    "20.2": [("db@course starts", LESSON_WORKER_START)],
 }
 
 

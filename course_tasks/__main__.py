@@ -1,7 +1,8 @@
 """``python -m course_tasks COMMAND``: start the course, run one service, check the setup, test, refresh.
 
     up [--flower] [--no-jupyter]   broker (the embedded one if none answers) + workers + JupyterLab
-    worker ROLE                    one worker: main, priority, play, delivery or rabbitmq (settings.roles())
+    worker ROLE [CELERY ARGS]      one worker: main, priority, play, delivery, rabbitmq ... (settings.roles());
+                                   more arguments go to its celery command (a lesson's exercise: --concurrency 2)
     jupyter | flower               one service, as docker-compose.yml runs it (JupyterLab on my-notebooks/)
     reset LESSON [--lang en|ru]    start a lesson over: a fresh copy in my-notebooks/ (yours kept aside)
     check                          is the broker there, are the workers answering? (5 s at most)
@@ -29,8 +30,8 @@ def cmd_role(args):
     """Run the process of a role (``worker main``; another kind of settings.roles(), e.g. ``beat NAME``, says that it
     runs by a key in the course's Redis: machinery/presence.py, since it answers no ping)."""
     role = settings.roles()[args.role]
-    if role.kind == "worker":
-        os.execv(sys.executable, [sys.executable, "-m", "celery", *role.argv()])
+    if role.kind == "worker":  # the last of two same options wins, as does the last name=value
+        os.execv(sys.executable, [sys.executable, "-m", "celery", *role.argv(), *args.extra])
     from celery.bin.celery import main as celery
 
     from .machinery import presence
@@ -153,9 +154,9 @@ def main(argv=None):
     p.add_argument("--lang", choices=["en", "ru"], help="only this language (default: both)")
     p.set_defaults(func=cmd_slides)
     args, extra = parser.parse_known_args(argv)
-    if args.command != "test" and extra:
+    if args.command not in ("test", "worker") and extra:
         parser.error(f"unrecognized arguments: {' '.join(extra)}")
-    args.pytest_args = extra
+    args.pytest_args = args.extra = extra
     sys.stdout.reconfigure(line_buffering=True)  # progress lines show at once, in a terminal or a pipe
     problem = None if args.command == "site" else startup_problem(args.command)
     if problem:  # a malformed or unusable URL: one line naming it and the fix, not a traceback later

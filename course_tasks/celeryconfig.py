@@ -38,8 +38,11 @@ task_default_queue = settings.DEFAULT_QUEUE  # a task sent to no queue in partic
 # Both queues declared (lesson 09 shows who consumes which): a worker started without -Q, as in Celery's docs
 # (celery -A course_tasks worker), consumes both; the course's own workers take one each (-Q).
 task_queues = [Queue(q, Exchange(q), routing_key=q) for q in (settings.DEFAULT_QUEUE, settings.PRIORITY_QUEUE)]
-# t1, t2 and t3 go to prio@course's queue (lessons 02 and 07).
-task_routes = {f"course_tasks.tasks.{name}": {"queue": settings.PRIORITY_QUEUE} for name in ("t1", "t2", "t3")}
+# t1, t2 and t3 go to prio@course's queue (lessons 02 and 07); the shop's tasks to db@course's (lesson 20).
+task_routes = {
+    **{f"course_tasks.tasks.{name}": {"queue": settings.PRIORITY_QUEUE} for name in ("t1", "t2", "t3")},
+    "course_tasks.shop.*": {"queue": "course.db"},
+}
 
 # Events, so that Flower (python3 course.py up --flower) shows what the workers do.
 worker_send_task_events = True

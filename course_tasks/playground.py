@@ -11,6 +11,7 @@ from pathlib import Path
 from . import settings
 from .exclusive import exclusive
 from .i18n import register, say
+from .machinery import loading
 
 PLAYGROUND = Path(settings.playground_dir())
 
@@ -18,6 +19,10 @@ register({
     "playground_written": {
         "en": "{name} written to the folder play@course imports from ({lines} lines)",
         "ru": "{name} записан в папку, из которой play@course импортирует модули (строк: {lines})",
+    },
+    "playground_test_written": {
+        "en": "{name} written to the playground ({lines} lines); play@course does not import test files",
+        "ru": "{name} записан в песочницу (строк: {lines}); файлы с тестами play@course не импортирует",
     },
     "playground_appended": {
         "en": "{lines} lines appended to {name}",
@@ -63,7 +68,8 @@ def playground_magic(line, cell):
     PLAYGROUND.mkdir(mode=0o700, parents=True, exist_ok=True)  # the learner's code: theirs alone
     with open(PLAYGROUND / name, "a" if append else "w", encoding="utf-8") as f:
         f.write(cell)
-    print(say("playground_appended" if append else "playground_written", name=name, lines=len(cell.splitlines())))
+    written = "playground_test_written" if loading.is_test_file(name) else "playground_written"
+    print(say("playground_appended" if append else written, name=name, lines=len(cell.splitlines())))
 
 
 def load_ipython_extension(ipython):

@@ -63,6 +63,7 @@ PRIORITY_QUEUE = "course.priority"
 MAX_PRIORITY = 9  # ten levels, 0..9, on both brokers
 PLAY_QUEUE = "course.play"  # the tasks learners write themselves (lesson 10)
 DELIVERY_QUEUE = "course.delivery"  # lesson 12: a worker killed mid-task, with a 3 s visibility_timeout
+TEST_QUEUE = "course.test"  # lesson 18: the worker a test file starts (celery.contrib.pytest) consumes only this
 
 
 def broker_url() -> str:
@@ -118,6 +119,9 @@ class Role:
     kind: str = "worker"  # the celery command
     broker: str = "course"  # "course": CELERY_BROKER_URL; "rabbitmq": COURSE_RABBITMQ_URL, started when one answers
     ready: str = None  # not a worker: the line of its log that says it works (a worker is asked with ping)
+    # The lesson whose notebook starts it while a cell needs it (course_tasks/lesson_workers.py), instead of every
+    # setup: a worker with another pool or settings, for one lesson's point. None: `up`, autostart, the tests start it.
+    lesson: int = None
 
     @property
     def label(self) -> str:
@@ -129,7 +133,9 @@ class Role:
         return [self.kind, self.name]
 
     def argv(self) -> list:
-        """The ``celery`` arguments; the launcher, the tests and Docker all use these."""
+        """The ``celery`` arguments; the launcher, the tests and Docker all use these. A worker's ``options`` may hold
+        Celery settings as ``name=value`` (Celery reads them from the end of its command line), e.g.
+        ``worker_soft_shutdown_timeout=2``, which has no option of its own."""
         if self.kind != "worker":
             return ["-A", self.app, self.kind, "--loglevel", "INFO", *self.options]
         return [
@@ -153,7 +159,33 @@ def roles() -> dict:
         Role("delivery", "course_tasks.delivery", "delivery@course", (DELIVERY_QUEUE,)),
         Role("rabbitmq", "course_tasks.rabbitmq", rabbitmq_node(),
              (rabbitmq_queue(),), broker="rabbitmq"),
+        *LESSON_WORKERS,
     )}
+
+
+# The workers a lesson starts from its notebook while it needs them (lessons 19, 20): each on a queue of its own.
+LESSON_WORKERS = (
+    Role("threads", "course_tasks", "threads@course", ("course.threads",), concurrency=20, pool="threads", lesson=19),
+    Role("solo", "course_tasks", "solo@course", ("course.solo",), pool="solo", lesson=19),
+    Role("prefetch", "course_tasks", "prefetch@course", ("course.prefetch",), concurrency=4,
+         options=("--prefetch-multiplier", "4"), lesson=19),
+    Role("recycle", "course_tasks", "recycle@course", ("course.recycle",), options=("--max-tasks-per-child", "3"),
+         lesson=19),
+    Role("memory", "course_tasks", "memory@course", ("course.memory",), options=("--max-memory-per-child", "163840"),
+         lesson=19),  # KiB: 160 MiB
+    Role("warm", "course_tasks", "warm@course", ("course.warm",), lesson=19),
+    Role("cold", "course_tasks", "cold@course", ("course.cold",), lesson=19),
+    Role("soft", "course_tasks", "soft@course", ("course.soft",), concurrency=2,
+         options=("worker_soft_shutdown_timeout=2",), lesson=19),
+    Role("results", "course_tasks", "results@course", ("course.results",), concurrency=2,
+         options=("result_expires=2",), lesson=19),
+    Role("db", "course_tasks", "db@course", ("course.db",), concurrency=4, options=("--include", "course_tasks.shop"),
+         lesson=20),
+    Role("dbthreads", "course_tasks", "dbthreads@course", ("course.dbthreads",), concurrency=4, pool="threads",
+         options=("--include", "course_tasks.shop"), lesson=20),
+    Role("dbspawn", "course_tasks", "dbspawn@course", ("course.dbspawn",), concurrency=4,
+         options=("--include", "course_tasks.shop", "--pool-start-method", "spawn"), lesson=20),
+)
 
 
 def worker_roles() -> dict:
@@ -162,9 +194,10 @@ def worker_roles() -> dict:
 
 
 def roles_to_start(rabbitmq: bool) -> list:
-    """The roles a setup starts: all on the course's broker, and those on RabbitMQ when ``rabbitmq`` answers."""
+    """The roles a setup starts: all on the course's broker, and those on RabbitMQ when ``rabbitmq`` answers (not the
+    workers a lesson starts itself)."""
     wanted = ("course", "rabbitmq") if rabbitmq else ("course",)
-    return [name for name, role in roles().items() if role.broker in wanted]
+    return [name for name, role in roles().items() if role.broker in wanted and role.lesson is None]
 
 
 # The roles on the course's broker: every setup starts them (`up`, a kernel's autostart, the tests' LiveHarness).
@@ -176,6 +209,12 @@ def playground_dir() -> str:
     (Jupyter's folder, which docker-compose.yml mounts into both containers at the same path)."""
     default = os.path.join(ROOT, "notebooks", "playground")
     return os.environ.get("COURSE_PLAYGROUND") or default
+
+
+def data_dir() -> str:
+    """Where lessons keep files of their own (lesson 20's SQLite databases): ``COURSE_DATA_DIR``, or .course/data."""
+    default = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".course", "data")
+    return os.environ.get("COURSE_DATA_DIR") or default
 
 
 def redacted(url: str) -> str:

@@ -56,6 +56,8 @@ def _constant(module, name):
     ("delivery", "VISIBILITY_TIMEOUT", "VISIBILITY"),
     ("preflight", "DUPLICATES_SECONDS", "SETUP_CHECK"),
     ("machinery/backend", "ASK_WORKERS_SECONDS", "TIMEOUT_HINT"),
+    ("operations", "SPIN_SECONDS", "SPIN"),
+    ("operations", "SETTLE", "SETTLE"),
 ])
 def test_the_waits_use_the_course_s_durations(module, name, ours):
     assert getattr(deliberate_waits, ours) == _constant(module, name), \
@@ -64,3 +66,11 @@ def test_the_waits_use_the_course_s_durations(module, name, ours):
 
 def test_the_redis_pause_is_the_brpop_timeout_and_the_margin():
     assert deliberate_waits.PAUSE_REDIS == 1.0 + _constant("priorities", "REDIS_MARGIN")
+
+
+def test_the_lesson_workers_waits_are_their_settings():
+    from course_tasks import settings
+
+    options = {role.name: role.options for role in settings.LESSON_WORKERS}
+    assert f"worker_soft_shutdown_timeout={deliberate_waits.SOFT_SHUTDOWN}" in options["soft"]
+    assert f"result_expires={deliberate_waits.RESULT_EXPIRES}" in options["results"]

@@ -9,7 +9,7 @@ from lessons import LANGS, NOTEBOOKS, lesson_names, source
 
 # The lessons whose frame is still being written (issue 18, item 1): their checks may fail (xfail, not strict).
 # Take a lesson's number out when its frame is in; delete the set when it is empty.
-FRAME_PENDING = {f"{n:02d}" for n in range(15, 21)}
+FRAME_PENDING = {f"{n:02d}" for n in range(15, 18)}  # 00-14 and 18-20 have theirs
 
 FRAME = {
     "en": {"objectives": "**You will be able to:**", "key_points": "### Key points", "exercises": "## Exercises",

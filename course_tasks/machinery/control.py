@@ -7,6 +7,9 @@
 - ``course_check_pool``: look for dead pool processes now (lesson 13 counts the replaced ones);
 - ``course_worker_info``: an id of this worker process's start (a restarted worker answers with another one:
   ``course_tasks.workers.reload_worker``) and what the playground loaded (play@course).
+
+Every course worker also imports ``lesson_procs`` from here, for its ``worker_init`` guard: a worker that a lesson
+started dies with the notebook that started it.
 """
 import os
 import signal
@@ -16,7 +19,9 @@ import uuid
 from celery.worker import state as worker_state
 from celery.worker.control import control_command, inspect_command
 
-from . import loading
+from . import lesson_procs, loading
+
+GUARD = lesson_procs  # connected to worker_init when imported: a lesson's worker dies with its notebook
 
 BOOT = uuid.uuid4().hex  # new in every worker process
 

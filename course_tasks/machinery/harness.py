@@ -43,6 +43,8 @@ class LiveHarness:
             broker = self.stack.start_redis(free_port())
             self.stack.use_broker(broker)
             self.stack.env["COURSE_PLAYGROUND"] = str(self.stack.log_dir / "playground")  # lesson 10 writes here
+            self.stack.env["COURSE_LOG_DIR"] = str(self.stack.log_dir)  # the logs of the workers lessons start
+            self.stack.env["COURSE_DATA_DIR"] = str(self.stack.log_dir / "data")  # lesson 20's databases
             url = settings.rabbitmq_url()
             if amqp_answers(url):
                 run = uuid.uuid4().hex[:8]

@@ -8,6 +8,8 @@ sends more (the next link of a chain) passes its header on.
 """
 import json
 import math
+import os
+import threading
 import time
 import uuid
 
@@ -31,7 +33,7 @@ def entry(task, args, kwargs, **more):
     """What the journal records of a run of ``task`` (the one shape of an entry; ``more``: started, state ...)."""
     request = task.request
     return {"id": request.id, "task": task.name.rsplit(".", 1)[-1], "args": list(args), "kwargs": kwargs,
-            "node": request.hostname, "process": process_index(), **more}
+            "node": request.hostname, "process": process_index(), "pid": os.getpid(), **more}
 
 
 def record(client, key, event):
@@ -115,8 +117,13 @@ def _digits(n):
 
 
 def process_index():
-    """0, 1, 2 ... for the pool's child processes; 0 for a one-process pool."""
-    return getattr(current_process(), "index", 0)
+    """0, 1, 2 ... for the pool's child processes, or for the threads of a threads pool (lesson 19); 0 for solo."""
+    index = getattr(current_process(), "index", None)
+    if index is not None:
+        return index
+    name = threading.current_thread().name  # the threads pool's ThreadPoolExecutor-0_3, ...
+    suffix = name.rpartition("_")[2]
+    return int(suffix) if name.startswith("ThreadPoolExecutor") and suffix.isdigit() else 0
 
 
 @signals.before_task_publish.connect

@@ -1,4 +1,5 @@
-"""play@course imports the learners' own task modules (lesson 10): every ``*.py`` in the playground folder.
+"""play@course imports the learners' own task modules (lesson 10): every ``*.py`` in the playground folder but
+the test files of lesson 18 (``test_*.py``, ``*_test.py``, ``conftest.py``: pytest's, run by ``run_tests()``).
 
 The folder is ``settings.playground_dir()``; a notebook writes a module there (``%%playground``,
 ``course_tasks/playground.py``) and restarts the worker (``reload_worker()``), which imports it again. A module that
@@ -24,6 +25,8 @@ def load(app):
     PLAYGROUND.mkdir(parents=True, exist_ok=True)
     sys.path.insert(0, str(PLAYGROUND))
     for path in sorted(PLAYGROUND.glob("*.py")):
+        if is_test_file(path.name):
+            continue  # lesson 18's test files are pytest's, not task modules (pytest itself imports them)
         try:
             module = importlib.import_module(path.stem)
         except Exception:  # noqa: BLE001 (a learner's module may raise anything; kept and shown to the notebook)
@@ -31,6 +34,11 @@ def load(app):
             traceback.print_exc()
             continue
         _loaded[path.stem] = module
+
+
+def is_test_file(name):
+    """A file pytest collects (test_*.py, *_test.py, conftest.py): never imported as a task module."""
+    return name.startswith("test_") or name.endswith("_test.py") or name == "conftest.py"
 
 
 def report(app):

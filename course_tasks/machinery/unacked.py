@@ -25,6 +25,49 @@ def restorable(role) -> bool:
     return role.app in DEFAULT_KEYS_APPS
 
 
+def _entries(channel, queues):
+    """``[tag, ...]`` of the unacknowledged messages of ``queues`` in kombu's ``unacked`` hash."""
+    found = []
+    for tag, payload in channel.client.hgetall(channel.qos.unacked_key).items():
+        try:
+            _message, exchange, routing_key = json.loads(bytes_to_str(payload))
+        except ValueError:
+            continue
+        if set(channel._lookup(exchange, routing_key)) & set(queues):
+            found.append(bytes_to_str(tag))
+    return found
+
+
+def waiting(broker: str, queues) -> int:
+    """How many unacknowledged messages of ``queues`` wait in kombu's ``unacked`` hash on ``broker``."""
+    if not broker.startswith("redis"):
+        return 0
+    app = control_app(broker)
+    try:
+        with app.connection_for_write() as conn:
+            return len(_entries(conn.default_channel, queues))
+    finally:
+        app.close()
+
+
+def forget(broker: str, queues) -> int:
+    """Drop the unacknowledged messages of ``queues`` on ``broker`` (a lesson worker's queue before it starts afresh:
+    machinery/lesson_procs.py); how many. Call it only while no worker consumes ``queues``."""
+    if not broker.startswith("redis"):
+        return 0
+    app = control_app(broker)
+    try:
+        with app.connection_for_write() as conn:
+            channel = conn.default_channel
+            tags = _entries(channel, queues)
+            if tags:
+                channel.client.pipeline().hdel(channel.qos.unacked_key, *tags).zrem(
+                    channel.qos.unacked_index_key, *tags).execute()
+            return len(tags)
+    finally:
+        app.close()
+
+
 def restore(broker: str, queues) -> int:
     """Put the unacknowledged messages of ``queues`` on ``broker`` back at the head of their queues, flagged
     ``redelivered`` as kombu does; the number of messages given back. Call it only while no worker consumes
@@ -35,17 +78,10 @@ def restore(broker: str, queues) -> int:
     try:
         with app.connection_for_write() as conn:
             channel = conn.default_channel
-            qos, client = channel.qos, channel.client
-            restored = 0
-            for tag, payload in client.hgetall(qos.unacked_key).items():
-                try:
-                    _message, exchange, routing_key = json.loads(bytes_to_str(payload))
-                except ValueError:
-                    continue
-                if set(channel._lookup(exchange, routing_key)) & set(queues):
-                    qos.restore_by_tag(bytes_to_str(tag), client)
-                    restored += 1
-            return restored
+            tags = _entries(channel, queues)
+            for tag in tags:
+                channel.qos.restore_by_tag(tag, channel.client)
+            return len(tags)
     finally:
         app.close()
 
