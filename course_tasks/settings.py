@@ -184,7 +184,7 @@ LESSON_WORKERS = (
     Role("dbthreads", "course_tasks", "dbthreads@course", ("course.dbthreads",), concurrency=4, pool="threads",
          options=("--include", "course_tasks.shop"), lesson=20),
     Role("dbspawn", "course_tasks", "dbspawn@course", ("course.dbspawn",), concurrency=4,
-         options=("--include", "course_tasks.shop", "--pool-start-method", "spawn"), lesson=20),
+         options=("--include", "course_tasks.shop", "--pool-start-method=spawn"), lesson=20),
 )
 
 

@@ -5,6 +5,7 @@ import ast
 from kombu.exceptions import EncodeError
 
 from ..celery import app
+from ..i18n import register, say
 from ..playground import PLAYGROUND
 from ..receipts import total, unique_prices
 from ..run_tests import TestReport, run_tests
@@ -21,6 +22,17 @@ CALLS = {
 }
 SHOWN_FILES = ("test_receipts.py", "test_receipts_eager.py")  # the lesson's own files are not an answer
 
+register({
+    "exercise.18.1.type": {"en": 'the answer is a set of letters from a to e, like {{"b", "e"}}',
+                           "ru": 'ответ — множество букв от a до e, например {{"b", "e"}}'},
+    "exercise.18.2.type": {"en": "expected what run_tests() returns, got {got}",
+                           "ru": "ожидался результат run_tests(), а получен {got}"},
+    "exercise.18.3.type": {"en": 'the answer is the name of your test file in the playground, like "test_cancel.py"',
+                           "ru": 'ответ — имя вашего файла с тестами в песочнице, например "test_cancel.py"'},
+    "exercise.18.3.caught": {"en": "mutant {name}: caught", "ru": "мутант {name}: пойман"},
+    "exercise.18.3.missed": {"en": "mutant {name}: not caught", "ru": "мутант {name}: не пойман"},
+})
+
 
 @exercise("18.1", en="eager .delay() runs the arguments through the serializer (JSON) before .apply(); what has no "
                      "JSON form? .apply() serializes nothing, and in eager mode no result is ever serialized. A tuple "
@@ -30,15 +42,15 @@ SHOWN_FILES = ("test_receipts.py", "test_receipts_eager.py")  # the lesson's own
              "никогда. Кортеж превращается в список.")
 def _(answer):
     if not isinstance(answer, (set, frozenset)) or not answer <= set(CALLS):
-        raise TypeError('the answer is a set of letters from a to e, like {"b", "e"}')
+        raise TypeError(say("exercise.18.1.type"))
     prediction, raised = frozenset(answer), set()  # taken first: the calls below run after it
     app.conf.task_always_eager = True
     try:
         for letter, (call, run) in CALLS.items():
             try:
-                print(f"({letter}) {call}: returned {run()!r}")
+                print(f"({letter}) {call} -> {run()!r}")
             except EncodeError:
-                print(f"({letter}) {call}: EncodeError")
+                print(f"({letter}) {call} -> EncodeError")
                 raised.add(letter)
     finally:
         app.conf.task_always_eager = False
@@ -63,7 +75,7 @@ def _uses_the_worker(source):
              "Он должен упасть (FAILED) с EncodeError; ERROR значит, что воркер так и не запустился.")
 def _(answer):
     if not isinstance(answer, TestReport):
-        raise TypeError(f"expected what run_tests() returns, got {type(answer).__name__}")
+        raise TypeError(say("exercise.18.2.type", got=type(answer).__name__))
     if answer.name in SHOWN_FILES:
         return False
     print(answer)
@@ -82,7 +94,7 @@ def _(answer):
              "деньги не возвращались (assert_not_called).")
 def _(answer):
     if not isinstance(answer, str) or not (PLAYGROUND / answer).is_file():
-        raise TypeError("the answer is the name of your test file in the playground, like \"test_cancel.py\"")
+        raise TypeError(say("exercise.18.3.type"))
     plugin = ("course_tasks.exercises.mutants",)
     real = run_tests(answer, plugins=plugin, env={"COURSE_NO_SEND": "1"})
     right = bool(real.rows) and set(real.outcomes()) == {"PASSED"}
@@ -94,5 +106,5 @@ def _(answer):
         report = run_tests(answer, plugins=plugin, env={"COURSE_NO_SEND": "1", "COURSE_MUTANT": name})
         caught = report.outcomes().get("FAILED", 0) > 0
         right = right and caught
-        print(f"mutant {name}: {'caught' if caught else 'not caught'}")
+        print(say("exercise.18.3.caught" if caught else "exercise.18.3.missed", name=name))
     return right

@@ -6,6 +6,7 @@ import time
 
 from .. import lesson_workers, operations, settings
 from ..celery import app
+from ..i18n import register, say
 from ..machinery import unacked
 from ..tasks import nap
 from ..waiting import wait_until
@@ -14,6 +15,36 @@ from . import exercise
 GRACE_MAX = 30  # seconds the 19.3 check may wait for a worker to stop
 SIGNALS = ("SIGTERM", "SIGQUIT", "SIGINT")
 
+register({
+    "exercise.19.1.type": {"en": "the answer is a pair of whole numbers: (running, reserved)",
+                           "ru": "ответ — пара целых чисел: (running, reserved)"},
+    "exercise.19.2.type": {"en": 'the answer is a string of letters, like "A A A B B"',
+                           "ru": 'ответ — строка из букв, например "A A A B B"'},
+    "exercise.19.3.type": {
+        "en": 'the answer is a dict like {{"signal": "SIGQUIT", "worker_soft_shutdown_timeout": 2, "grace": 10}}, '
+              'optionally with "env": {{"REMAP_SIGTERM": "SIGQUIT"}}',
+        "ru": 'ответ — словарь вида {{"signal": "SIGQUIT", "worker_soft_shutdown_timeout": 2, "grace": 10}}, '
+              'при желании с "env": {{"REMAP_SIGTERM": "SIGQUIT"}}',
+    },
+    "exercise.19.3.grace": {"en": "; grace from 1 to {most} s", "ru": "; grace — от 1 до {most} с"},
+    "exercise.19.3.too_short": {
+        "en": "the soft wait must be longer than 1 s, and grace at least 3 s longer than the soft wait",
+        "ru": "мягкое ожидание должно быть дольше 1 с, а grace — хотя бы на 3 с дольше мягкого ожидания",
+    },
+    "exercise.19.3.before": {
+        "en": "soft@course stopped before grace ran out: the short report {state}; the long one back in {queue}: "
+              "{back}, left in unacked: {lost}",
+        "ru": "soft@course остановился до истечения grace: короткий отчёт {state}; длинный вернулся в {queue}: "
+              "{back}, остался в unacked: {lost}",
+    },
+    "exercise.19.3.after": {
+        "en": "soft@course was still running when grace ran out: the short report {state}; the long one back in "
+              "{queue}: {back}, left in unacked: {lost}",
+        "ru": "soft@course ещё работал, когда grace истёк: короткий отчёт {state}; длинный вернулся в {queue}: "
+              "{back}, остался в unacked: {lost}",
+    },
+})
+
 
 @exercise("19.1", en="the worker asks for concurrency × multiplier messages, and with late acknowledgement the "
                      "messages of the running tasks are among them: reserved = 4 × 3 - 4.",
@@ -21,7 +52,7 @@ SIGNALS = ("SIGTERM", "SIGQUIT", "SIGINT")
              "выполняющихся задач входят в их число: зарезервировано = 4 × 3 - 4.")
 def _(answer):
     if not (isinstance(answer, tuple) and len(answer) == 2 and all(type(n) is int for n in answer)):
-        raise TypeError("the answer is a pair of whole numbers: (running, reserved)")
+        raise TypeError(say("exercise.19.1.type"))
     prediction = answer  # taken first: the worker below starts after it
     with lesson_workers.lesson_workers("prefetch", extra=("--prefetch-multiplier", "3")):
         gate = operations.new_gate()
@@ -32,7 +63,7 @@ def _(answer):
             operations.open_gate(gate)
             for result in held:
                 result.get(timeout=30)
-    print(f"prefetch@course: {counts[0]} running, {counts[1]} reserved")
+    print(f"prefetch@course: running={counts[0]}, reserved={counts[1]}")
     return tuple(prediction) == counts
 
 
@@ -44,7 +75,7 @@ def _(answer):
              "200 МиБ? Тогда процесс и заменят, а счёт до трёх задач начнётся заново у нового.")
 def _(answer):
     if not isinstance(answer, str):
-        raise TypeError('the answer is a string of letters, like "A A A B B"')
+        raise TypeError(say("exercise.19.2.type"))
     prediction = " ".join(answer.split())  # taken first: the tasks below run after it
     with lesson_workers.lesson_workers("recycle", extra=("--max-memory-per-child", "204800")):
         letters = operations.one_by_one(operations.leak.s(96), 5, "recycle")
@@ -54,8 +85,7 @@ def _(answer):
 
 def _design(answer):
     """``(signal, soft, grace, env)`` from the 19.3 answer, or TypeError saying what is expected."""
-    expected = ('a dict like {"signal": "SIGQUIT", "worker_soft_shutdown_timeout": 2, "grace": 10}, '
-                'optionally with "env": {"REMAP_SIGTERM": "SIGQUIT"}')
+    expected = say("exercise.19.3.type")
     if not isinstance(answer, dict) or not {"signal", "worker_soft_shutdown_timeout", "grace"} <= set(answer) \
             or not set(answer) <= {"signal", "worker_soft_shutdown_timeout", "grace", "env"}:
         raise TypeError(expected)
@@ -64,7 +94,7 @@ def _design(answer):
     if sig not in SIGNALS or not isinstance(soft, (int, float)) or not isinstance(grace, (int, float)) \
             or not 0 < grace <= GRACE_MAX or soft < 0 or set(env) - {"REMAP_SIGTERM"} \
             or env.get("REMAP_SIGTERM", "SIGQUIT") != "SIGQUIT":
-        raise TypeError(expected + f"; grace from 1 to {GRACE_MAX} s")
+        raise TypeError(expected + say("exercise.19.3.grace", most=GRACE_MAX))
     return sig, soft, grace, env
 
 
@@ -79,7 +109,7 @@ def _design(answer):
 def _(answer):
     sig, soft, grace, env = _design(answer)
     if soft <= 1 or grace < soft + 3:
-        print("the soft wait must be longer than 1 s, and grace at least 3 s longer than the soft wait")
+        print(say("exercise.19.3.too_short"))
         return False
     queue, broker = "course.soft", settings.broker_url()
     with lesson_workers.lesson_workers("soft", extra=(f"worker_soft_shutdown_timeout={soft}",),
@@ -96,7 +126,7 @@ def _(answer):
     back, lost = operations.queued(queue), unacked.waiting(broker, [queue])
     short_state = short.state
     app.control.revoke(long_.id)  # the long report is not run by anybody later
-    print(f"soft@course stopped after {'less than' if stopped_after < grace else 'more than'} grace: short report "
-          f"{short_state}; long report back in {queue}: {back}, left in unacked: {lost}")
+    print(say("exercise.19.3.before" if stopped_after < grace else "exercise.19.3.after", state=short_state,
+              queue=queue, back=back, lost=lost))
     unacked.forget(broker, [queue])
     return short_state == "SUCCESS" and back == 1 and lost == 0

@@ -10,12 +10,34 @@ from celery.result import AsyncResult
 
 from .. import shop
 from ..celery import app
+from ..i18n import register, say
 from ..lesson_workers import lesson_workers
 from . import exercise
 
 # 20.2: the ids of the orders the checker places (far from the lesson's), and every confirm_order sent meanwhile
 ORDERS = (9001, 9002)
 _sent = []  # (task id, order id) of each confirm_order this process sends
+
+register({
+    "exercise.20.1.type": {"en": "the answer is a whole number: how many connections",
+                           "ru": "ответ — целое число: сколько соединений"},
+    "exercise.20.1.opened": {"en": "course.dbthreads: connections opened in worker_process_init: {opened}",
+                             "ru": "course.dbthreads: соединений, открытых в worker_process_init: {opened}"},
+    "exercise.20.2.type": {"en": "the answer is your function place_order(db, order_id)",
+                           "ru": "ответ — ваша функция place_order(db, order_id)"},
+    "exercise.20.2.seen": {
+        "en": "a slow commit: the tasks sent found {outcomes}; a failed commit: a task sent: {sent}, the order stored: "
+              "{stored}",
+        "ru": "медленная фиксация: отправленные задачи нашли {outcomes}; неудачная фиксация: задача отправлена: "
+              "{sent}, заказ сохранён: {stored}",
+    },
+    "exercise.20.3.type": {"en": "the answer is a pair: (the schema as SQL, your function reserve)",
+                           "ru": "ответ — пара: (схема на SQL, ваша функция reserve)"},
+    "exercise.20.3.seen": {
+        "en": "order 7 twice at once: {twice}, rows for A1: {rows}; order 8 for A1: {other}, for A2: {free}",
+        "ru": "заказ 7 дважды одновременно: {twice}, строк для A1: {rows}; заказ 8 для A1: {other}, для A2: {free}",
+    },
+})
 
 
 @signals.before_task_publish.connect
@@ -30,12 +52,12 @@ def _record_sends(sender=None, headers=None, body=None, **_):
              "дочернем процессе) и solo (в самом процессе воркера). Пул threads процессов не запускает.")
 def _(answer):
     if type(answer) is not int:
-        raise TypeError("the answer is a whole number: how many connections")
+        raise TypeError(say("exercise.20.1.type"))
     prediction = answer  # taken first: the worker below starts after it
     with lesson_workers("dbthreads", env=shop.ENV):
         found = shop.probes("course.dbthreads", opened="in worker_process_init")
     opened = len({f["opener"] for f in found if f.get("opener") is not None})
-    print(f"course.dbthreads: connections opened in worker_process_init: {opened}")
+    print(say("exercise.20.1.opened", opened=opened))
     return prediction == opened
 
 
@@ -94,13 +116,12 @@ def _place(place_order):
              "неудачный commit выбрасывает исключение, и ничего после него выполняться не должно.")
 def _(answer):
     if not callable(answer):
-        raise TypeError("the answer is your function place_order(db, order_id)")
+        raise TypeError(say("exercise.20.2.type"))
     with lesson_workers("db", env=shop.ENV):
         outcomes, sent_anyway, stored = _place(answer)
     slow = ORDERS[0]
-    print(f"a slow commit: {outcomes or 'no task sent'}; a failed commit: task sent: {sent_anyway}, "
-          f"order stored: {bool(stored)}")
-    return outcomes == [f"order {slow}: confirmed"] and not sent_anyway and not stored
+    print(say("exercise.20.2.seen", outcomes=outcomes, sent=sent_anyway, stored=bool(stored)))
+    return outcomes == [{"order": slow, "status": "confirmed"}] and not sent_anyway and not stored
 
 
 class _Meeting:
@@ -175,9 +196,9 @@ def _reserve_twice(schema, reserve):
              "могут оба увидеть место свободным.")
 def _(answer):
     if not (isinstance(answer, tuple) and len(answer) == 2 and isinstance(answer[0], str) and callable(answer[1])):
-        raise TypeError("the answer is a pair: (the schema as SQL, your function reserve)")
+        raise TypeError(say("exercise.20.3.type"))
     schema, reserve = answer
     twice, rows, other, free = _reserve_twice(schema, reserve)
-    print(f"order 7 twice at once: {twice}, rows for A1: {rows}; order 8 for A1: {other!r}, for A2: {free!r}")
+    print(say("exercise.20.3.seen", twice=twice, rows=rows, other=repr(other), free=repr(free)))
     return twice == ["already yours", "reserved"] and rows == 1 and other == "taken" and free == "reserved"
 

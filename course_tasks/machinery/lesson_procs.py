@@ -53,8 +53,8 @@ SEPARATORS = (":", "\x06\x16")  # the course's separator of that set's members, 
 
 register({
     "lw_started": {
-        "en": "started {node}: pool {pool}, concurrency {concurrency}, queue {queues}{options}",
-        "ru": "запущен {node}: пул {pool}, concurrency {concurrency}, очередь {queues}{options}",
+        "en": "started {node} (--pool={pool} --concurrency={concurrency} -Q {queues}{options})",
+        "ru": "запущен {node} (--pool={pool} --concurrency={concurrency} -Q {queues}{options})",
     },
     "lw_running": {
         "en": "{node}: running (started by this notebook)",
@@ -162,7 +162,7 @@ class LessonWorker:
     def started_line(self):
         options = [*self.role.options, *self.extra]
         return say("lw_started", node=self.node, pool=self.role.pool, concurrency=self.role.concurrency,
-                   queues=", ".join(self.role.queues), options=", " + " ".join(options) if options else "")
+                   queues=",".join(self.role.queues), options=" " + " ".join(options) if options else "")
 
 
 def app():
