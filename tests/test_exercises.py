@@ -59,3 +59,11 @@ def test_a_prediction_of_the_wrong_form_runs_no_experiment():
                                  lang="en")
         assert not right and "did not run" in message, (ex_id, message)
     assert not any(PREDICTED.values()), "a prediction of the wrong form was recorded"
+
+
+def test_14_2_a_callback_with_the_sum_written_in_is_rejected():
+    from course_tasks import add, mul
+
+    is_right, message = verdict("14.2", add.apply_async((3, 4), link=mul.si(7, 10)), lang="en")
+    assert not is_right and "mul.si(7, 10)" in message and "written into the call" in message
+    assert verdict("14.2", add.apply_async((3, 4), link=mul.s(10)), lang="en")[0]

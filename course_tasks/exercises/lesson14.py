@@ -1,12 +1,12 @@
 """Exercises of lesson 14: chord and callbacks."""
-from celery import chord
+from celery import chord, signals
 from celery.result import AsyncResult, GroupResult
 
 from .. import journal, settings
 from ..canvas_tasks import collect
 from ..i18n import register, say
 from ..journal import max_parallel
-from ..tasks import nap
+from ..tasks import add, nap
 from ..waiting import wait_until
 from . import exercise, expected, journal_entry, result_of
 
@@ -19,6 +19,9 @@ register({
         "en": "the squares' results went through the notebook, which waited for them: in a chord the worker hands "
               "them to xsum itself.",
         "ru": "результаты квадратов прошли через ноутбук, который их ждал: в chord воркер сам передаёт их xsum."},
+    "exercise.14.2.fixed_sum": {
+        "en": "the callback is {link}: the sum is written into the call, not passed on by add.",
+        "ru": "обратный вызов — {link}: сумма вписана в вызов, а не передана задачей add."},
     "exercise.14.4.alerts": {
         "en": "runs of report_failure: {count} ({alerts}); the task that failed is {failed}.",
         "ru": "запусков report_failure: {count} ({alerts}); упала задача {failed}."},
@@ -29,6 +32,13 @@ register({
 SQUARES = range(1, 21)  # 14.1
 HEADER = [("square", [2]), ("divide", [1, 0]), ("square", [3])]  # 14.4, in this order
 ALERT_GRACE = 1.0  # 14.4: after the first alert, how long the check waits for a second one
+_links = {}  # 14.2: the id of each add this process sends -> the callbacks (link=) its message carries
+
+
+@signals.before_task_publish.connect
+def _record_links(sender=None, headers=None, body=None, **_):
+    if sender == add.name and headers and isinstance(body, (list, tuple)) and len(body) > 2:
+        _links[headers["id"]] = list((body[2] or {}).get("callbacks") or [])
 
 
 def _ancestors(result):
@@ -70,12 +80,23 @@ def _(answer):
 
 
 @exercise("14.2", en="a callback gets the task's result as its first argument; .si() makes a signature that "
-                     "takes nothing more (lesson 06), so mul gets only the 10.",
+                     "takes nothing more (lesson 06), so mul would get only the 10. Celery checks a task's "
+                     "arguments when it is sent, and the worker sends the callback right after add returns: the "
+                     "TypeError is raised there, so add is stored as FAILURE and mul is never sent.",
           ru="обратный вызов получает результат задачи первым аргументом; .si() делает сигнатуру, которая "
-             "ничего больше не принимает (урок 06), поэтому mul получает только 10.")
+             "ничего больше не принимает (урок 06), так что mul получила бы только 10. Celery проверяет "
+             "аргументы задачи при отправке, а воркер отправляет обратный вызов сразу после того, как add "
+             "вернула результат: TypeError возникает именно там, поэтому add сохраняется как FAILURE, а mul "
+             "так и не отправляется.")
 def _(answer):
     if result_of(answer) != 7:
         return False
+    fixed = [link for link in _links.get(answer.id, []) if link.get("immutable") or list(link.get("args") or ()) != [10]]
+    if fixed:
+        link = fixed[0]
+        shown = f"{link['task'].rsplit('.', 1)[-1]}.{'si' if link.get('immutable') else 's'}(" \
+                f"{', '.join(map(repr, link.get('args') or []))})"
+        return False, say("exercise.14.2.fixed_sum", link=shown)
     return wait_until(lambda: any(e["task"] == "mul" and e["args"] == [7, 10] and e["state"] == "SUCCESS"
                                   for e in journal.entries()), 10)
 
