@@ -8,6 +8,7 @@ import time
 
 from celery.exceptions import SoftTimeLimitExceeded
 
+from . import journal
 from .celery import app
 from .i18n import register, say
 from .waiting import wait_until
@@ -63,6 +64,13 @@ def keep_working(seconds):
 def scratch_left(result):
     """Did the run of ``result``'s task leave its scratch key behind?"""
     return bool(app.backend.client.exists(SCRATCH_PREFIX + result.id))
+
+
+def ran_for(result, timeout=10):
+    """Seconds the run of ``result``'s task took in the worker, from its start to its end, as the journal recorded
+    them: a busy machine delays the message and the reply, not this."""
+    run = wait_until(lambda: next((e for e in journal.entries() if e["id"] == result.id), None), timeout)
+    return run["finished"] - run["started"] if run else None
 
 
 def pool_processes(node="worker@course"):

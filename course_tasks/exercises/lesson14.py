@@ -91,7 +91,8 @@ def _(answer):
 def _(answer):
     if result_of(answer) != 7:
         return False
-    fixed = [link for link in _links.get(answer.id, []) if link.get("immutable") or list(link.get("args") or ()) != [10]]
+    fixed = [link for link in _links.get(answer.id, [])
+             if link.get("immutable") or list(link.get("args") or ()) != [10]]
     if fixed:
         link = fixed[0]
         shown = f"{link['task'].rsplit('.', 1)[-1]}.{'si' if link.get('immutable') else 's'}(" \
