@@ -45,14 +45,16 @@ register({
     "shop_own": {
         "en": "{queue}: {runs} probes in {pids} processes, through {openers} connections opened {when}, each by the "
               "process that uses it",
-        "ru": "{queue}: {runs} пробы в {pids} процессах через {openers} соединения, открытых {when}, каждое тем "
-              "процессом, который им пользуется",
+        "ru": "{queue}: {runs} пробы в {pids} процессах через {openers} соединения, открытые {when}, каждое — "
+              "тем процессом, который им пользуется",
     },
     "shop_none": {
         "en": "{queue}: {runs} probes in {pids} process, and no connection was opened {when}",
         "ru": "{queue}: {runs} пробы в {pids} процессе, и ни одного соединения, открытого {when}",
     },
     "shop_at_import": {"en": "at import", "ru": "при импорте"},
+    "shop_not_met": {"en": "only {met} of {parties} runs met within {timeout:g} s",
+                     "ru": "за {timeout:g} с встретились только {met} из {parties} запусков"},
     "shop_in_init": {"en": "in worker_process_init", "ru": "в worker_process_init"},
 })
 
@@ -148,7 +150,7 @@ def meet(gate, parties, timeout=MEET_TIMEOUT):
     client.incr(gate)
     client.expire(gate, 60)
     if not wait_until(lambda: int(client.get(gate) or 0) >= parties, timeout, every=0.01):
-        raise TimeoutError(f"only {int(client.get(gate) or 0)} of {parties} runs met within {timeout:g} s")
+        raise TimeoutError(say("shop_not_met", met=int(client.get(gate) or 0), parties=parties, timeout=timeout))
 
 
 @app.task

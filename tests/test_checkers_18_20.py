@@ -6,12 +6,14 @@ import textwrap
 import pytest
 
 from course_tasks import shop
-from course_tasks.exercises import verdict
+from course_tasks.exercises import forget_predictions, verdict
 from course_tasks.playground import PLAYGROUND
 
 
 def right(exercise_id, answer):
-    """True for a right answer; False for a wrong one, which the checker judged (it did not fail on it)."""
+    """True for a right answer; False for a wrong one, which the checker judged (it did not fail on it). Each answer
+    is judged as a first prediction (a later one would be told it comes after the experiment)."""
+    forget_predictions()
     is_right, message = verdict(exercise_id, answer, lang="en")
     assert is_right or "not yet. Hint:" in message, message
     return is_right

@@ -39,22 +39,23 @@ register({
                      "becomes a list.",
           ru="eager-вызов .delay() пропускает аргументы через сериализатор (JSON) до вызова .apply(); у чего нет "
              "представления в JSON? .apply() не сериализует ничего, а результат в eager-режиме не сериализуется "
-             "никогда. Кортеж превращается в список.")
+             "никогда. Кортеж превращается в список.",
+          prediction=lambda answer: isinstance(answer, (set, frozenset)) and answer <= set(CALLS))
 def _(answer):
     if not isinstance(answer, (set, frozenset)) or not answer <= set(CALLS):
         raise TypeError(say("exercise.18.1.type"))
-    prediction, raised = frozenset(answer), set()  # taken first: the calls below run after it
+    prediction, raised, seen = frozenset(answer), set(), []  # taken first: the calls below run after it
     app.conf.task_always_eager = True
     try:
         for letter, (call, run) in CALLS.items():
             try:
-                print(f"({letter}) {call} -> {run()!r}")
+                seen.append(f"({letter}) {call} -> {run()!r}")
             except EncodeError:
-                print(f"({letter}) {call} -> EncodeError")
+                seen.append(f"({letter}) {call} -> EncodeError")
                 raised.add(letter)
     finally:
         app.conf.task_always_eager = False
-    return prediction == raised
+    return prediction == raised, "\n".join(seen)
 
 
 def _uses_the_worker(source):

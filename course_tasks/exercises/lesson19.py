@@ -49,7 +49,9 @@ register({
 @exercise("19.1", en="the worker asks for concurrency × multiplier messages, and with late acknowledgement the "
                      "messages of the running tasks are among them: reserved = 4 × 3 - 4.",
           ru="воркер просит concurrency × множитель сообщений, и при позднем подтверждении сообщения "
-             "выполняющихся задач входят в их число: зарезервировано = 4 × 3 - 4.")
+             "выполняющихся задач входят в их число: зарезервировано = 4 × 3 - 4.",
+          prediction=lambda answer: isinstance(answer, tuple) and len(answer) == 2
+          and all(type(n) is int for n in answer))
 def _(answer):
     if not (isinstance(answer, tuple) and len(answer) == 2 and all(type(n) is int for n in answer)):
         raise TypeError(say("exercise.19.1.type"))
@@ -63,8 +65,7 @@ def _(answer):
             operations.open_gate(gate)
             for result in held:
                 result.get(timeout=30)
-    print(f"prefetch@course: running={counts[0]}, reserved={counts[1]}")
-    return tuple(prediction) == counts
+    return tuple(prediction) == counts, f"prefetch@course: running={counts[0]}, reserved={counts[1]}"
 
 
 @exercise("19.2", en="memory is checked after every task, against the PEAK resident size: a fresh process has about "
@@ -72,15 +73,16 @@ def _(answer):
                      "process is replaced then, and the count of 3 tasks starts again with the new one.",
           ru="память проверяется после каждой задачи, и сравнивается ПИКОВЫЙ резидентный размер: у свежего "
              "процесса около 55 МиБ, каждая leak(96) добавляет 96 МиБ навсегда. После какой задачи пик превысит "
-             "200 МиБ? Тогда процесс и заменят, а счёт до трёх задач начнётся заново у нового.")
+             "200 МиБ? Тогда процесс и заменят, а счёт до трёх задач начнётся заново у нового.",
+          prediction=lambda answer: isinstance(answer, str) and len(answer.split()) == 5
+          and all(len(letter) == 1 and letter.isalpha() for letter in answer.split()))
 def _(answer):
     if not isinstance(answer, str):
         raise TypeError(say("exercise.19.2.type"))
     prediction = " ".join(answer.split())  # taken first: the tasks below run after it
     with lesson_workers.lesson_workers("recycle", extra=("--max-memory-per-child", "204800")):
         letters = operations.one_by_one(operations.leak.s(96), 5, "recycle")
-    print(f"recycle@course, leak(96) x5: {letters}")
-    return prediction == letters
+    return prediction == letters, f"recycle@course, leak(96) x5: {letters}"
 
 
 def _design(answer):

@@ -49,7 +49,8 @@ def _record_sends(sender=None, headers=None, body=None, **_):
 @exercise("20.1", en="worker_process_init is sent in each pool PROCESS as it starts: by prefork (one per child) and "
                      "solo (the worker's own process). The threads pool starts no process.",
           ru="worker_process_init посылается в каждом ПРОЦЕССЕ пула при его старте: пулом prefork (по разу в каждом "
-             "дочернем процессе) и solo (в самом процессе воркера). Пул threads процессов не запускает.")
+             "дочернем процессе) и solo (в самом процессе воркера). Пул threads процессов не запускает.",
+          prediction=lambda answer: type(answer) is int)
 def _(answer):
     if type(answer) is not int:
         raise TypeError(say("exercise.20.1.type"))
@@ -57,8 +58,7 @@ def _(answer):
     with lesson_workers("dbthreads", env=shop.ENV):
         found = shop.probes("course.dbthreads", opened="in worker_process_init")
     opened = len({f["opener"] for f in found if f.get("opener") is not None})
-    print(say("exercise.20.1.opened", opened=opened))
-    return prediction == opened
+    return prediction == opened, say("exercise.20.1.opened", opened=opened)
 
 
 class _CommitWaits:

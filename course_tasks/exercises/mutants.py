@@ -9,6 +9,10 @@ import os
 from celery import signals
 
 from course_tasks import receipts
+from course_tasks.i18n import register, say
+
+register({"mutants.sent": {"en": "a test sent a real message: mock refund.delay instead",
+                           "ru": "тест отправил настоящее сообщение: замените refund.delay моком"}})
 
 
 def _refunds_unpaid(orders, order_id):
@@ -31,7 +35,7 @@ MUTANTS = {"refunds_unpaid": _refunds_unpaid, "never_refunds": _never_refunds, "
 
 
 def _no_send(**_):
-    raise RuntimeError("a test sent a real message: mock refund.delay instead")
+    raise RuntimeError(say("mutants.sent"))
 
 
 def pytest_configure(config):
