@@ -197,3 +197,23 @@ def test_the_playground_is_one_notebooks_until_its_kernel_is_killed():
     with exclusive("play"):
         pass
     assert time.monotonic() - started < TTL_MS / 1000 / 2
+
+
+def test_exercise_10_3_says_when_the_module_defines_the_task_twice(tmp_path, monkeypatch):
+    """A wrong play.where, then a fixed one appended below it: the worker keeps running the first, and the checker
+    says why instead of a plain "not yet" (the learner review's trap)."""
+    from course_tasks.exercises import lesson10
+
+    monkeypatch.setattr(lesson10, "PLAYGROUND", tmp_path)
+    (tmp_path / "where.py").write_text(
+        "from course_tasks import app\n\n@app.task(name='play.where', bind=True)\ndef where(self):\n"
+        "    return 'somewhere'\n\n@app.task(name=\"play.where\", bind=True)\ndef where(self):\n"
+        "    return self.request.hostname\n")
+    (tmp_path / "other.py").write_text("@app.task(name='play.where_else')\ndef f():\n    pass\n")
+    assert lesson10._defined_twice("play.where") == ("where.py", 2)
+    assert lesson10._defined_twice("play.area") is None
+    monkeypatch.setenv("COURSE_LANG", "en")
+    note = lesson10.say("exercise.10.twice", module="where.py", task="play.where", count=2)
+    assert "Celery keeps the FIRST task registered under a name" in note and "without -a" in note
+    monkeypatch.setenv("COURSE_LANG", "ru")
+    assert "без -a" in lesson10.say("exercise.10.twice", module="where.py", task="play.where", count=2)
