@@ -22,6 +22,31 @@ def test_delivery_worker_has_a_short_visibility_timeout_and_unacked_keys_of_its_
         assert key in Channel.from_transport_options
 
 
+def test_a_restore_lock_left_by_a_killed_worker_expires_before_the_restarted_worker_sweeps():
+    """kombu's sweep holds a lock (``Mutex``, ``unacked_mutex_expire``: 300 s by default) for milliseconds; a kill in
+    those milliseconds left it behind, and lesson 12's killed task came back only minutes later (1 kill in 68)."""
+    with delivery.app.connection_for_write() as conn:
+        channel = conn.default_channel
+        assert channel.unacked_mutex_key == delivery.UNACKED_KEY + "_mutex"
+        assert channel.unacked_mutex_expire == delivery.RESTORE_MUTEX_EXPIRE < delivery.VISIBILITY_TIMEOUT
+
+
+def test_a_kill_while_the_worker_holds_the_restore_lock_does_not_hold_the_task_back():
+    """Live: delivery@course is killed mid-task and leaves the restore lock behind, as a kill during a sweep does
+    (redis-py's lock: SET NX PX, with the worker's own expiry); the task still comes back and ends within seconds."""
+    import uuid
+
+    result = delivery.nap_acked_late.delay(1)
+    faults.kill_worker("delivery", during=result)
+    with delivery.app.connection_for_write() as conn:
+        channel = conn.default_channel
+        channel.client.set(channel.unacked_mutex_key, uuid.uuid1().hex, nx=True,
+                           px=int(channel.unacked_mutex_expire * 1000))
+    faults.wait_for_worker("delivery")
+    assert result.get(timeout=15) == 1
+    assert [run["state"] for run in delivery.attempts(result)] == ["KILLED", "SUCCESS"]
+
+
 def test_delivery_worker_is_started_with_the_others_and_listens_to_its_own_queue():
     role = settings.worker_roles()["delivery"]
     assert "delivery" in settings.LOCAL_ROLES
