@@ -92,3 +92,19 @@ def test_a_missing_worker_is_reported_within_seconds(monkeypatch):
         faults.kill_worker("delivery")
     assert time.monotonic() - started < 5
     assert "nobody@course-test" in str(error.value) and "course.py" in str(error.value)
+
+
+def test_a_slow_comeback_is_a_notice_not_the_lessons_output(monkeypatch, capsys):
+    """A killed worker that takes long to come back on a busy machine: the wait is said as a notice (left out of
+    the comparison with the stored outputs), and the lesson's output reads the same as on an idle machine."""
+    monkeypatch.setenv("COURSE_LANG", "en")
+    monkeypatch.setattr(faults, "NOTICE_SECONDS", 0.2)
+    back_at = time.monotonic() + 0.5
+    monkeypatch.setattr(faults, "_node_boot", lambda app, node: "new" if time.monotonic() > back_at else "old")
+    monkeypatch.setitem(faults._killed, "delivery", "old")
+    shown = []
+    monkeypatch.setattr(faults.Notice, "show", lambda self, text: shown.append(text))
+    faults.wait_for_worker("delivery")
+    node = settings.worker_roles()["delivery"].node
+    assert capsys.readouterr().out == f"{node}: running again, a new process\n"
+    assert len(shown) == 1 and "has not answered for 0.2 s since it was killed" in shown[0]
