@@ -12,7 +12,7 @@ A task that does not end (``while True: ...``) would keep a warm shutdown waitin
 the tasks the worker is running, gives them :data:`WARM_SECONDS` to finish, then stops them
 (``revoke(terminate=True, signal="SIGKILL")``: their pool process is killed, their result is REVOKED, their message
 acknowledged) and says so. The shutdown itself is bounded too (``course_shutdown``, machinery/control.py): a worker
-still not gone :data:`WARM_SECONDS` after it kills itself, and is started again.
+still not gone :data:`SHUTDOWN_SECONDS` after it kills itself, and is started again.
 """
 import time
 
@@ -25,6 +25,7 @@ from .waiting import wait_until
 
 RELOAD_TIMEOUT = 30.0
 WARM_SECONDS = 5.0  # how long a running task may take to finish before a reload stops it
+SHUTDOWN_SECONDS = 10.0  # a warm shutdown not over after this (a task that started meanwhile): the worker kills itself
 
 register({
     "reload_down": {
@@ -141,13 +142,13 @@ def reload_worker(role="play", timeout=RELOAD_TIMEOUT, app=None):
         if before is None:
             raise SetupError(say("reload_down", node=worker.node, url=url))
         _stop_running(app, worker.node, started + timeout / 2)
-        app.control.broadcast("course_shutdown", arguments={"grace": WARM_SECONDS}, destination=[worker.node])
+        app.control.broadcast("course_shutdown", arguments={"grace": SHUTDOWN_SECONDS}, destination=[worker.node])
 
         def restarted():
             info = worker_info(worker.node, app, timeout=0.5)
             return info if info is not None and info["boot"] != before["boot"] else None
 
-        info = wait_until(restarted, max(timeout - (time.monotonic() - started), WARM_SECONDS * 3), every=0)
+        info = wait_until(restarted, max(timeout - (time.monotonic() - started), SHUTDOWN_SECONDS * 1.5), every=0)
         if info is None:
             raise SetupError(say("reload_timeout", node=worker.node, seconds=timeout, role=role))
     lines = [say("reload_ok", node=worker.node)]
