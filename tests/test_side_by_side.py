@@ -66,10 +66,27 @@ def execute(path: Path, out_dir: Path):
     )
 
 
+def without_exercises(path: Path, folder: Path) -> Path:
+    """A copy of the lesson ``path`` up to its exercises, in ``folder`` (named like the lesson's folder, so that it
+    speaks the lesson's language). Lesson 10's exercise 10.2 leaves a module with a task defined twice in the shared
+    playground, as a learner's would stay: the twin that runs second would list it when it restarts play@course."""
+    nb = nbformat.read(path, as_version=4)
+    first = next(i for i, cell in enumerate(nb.cells) if cell.cell_type == "markdown"
+                 and cell.source.lstrip().startswith(("## Exercises", "## Упражнения")))
+    nb.cells = nb.cells[:first]
+    folder.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, folder / path.name)
+    return folder / path.name
+
+
 @pytest.mark.parametrize("lesson", ["04_group.ipynb", "07_priorities_redis.ipynb", "10_your_own_task.ipynb"])
 def test_twins_at_the_same_time_give_their_stored_outputs(lesson, tmp_path):
     paths = [NOTEBOOKS / lang / lesson for lang in ("en", "ru")]
-    runs = [execute(path, tmp_path) for path in paths]
+    if lesson == "10_your_own_task.ipynb":
+        paths_run = [without_exercises(path, tmp_path / "copies" / path.parent.name) for path in paths]
+    else:
+        paths_run = paths
+    runs = [execute(path, tmp_path) for path in paths_run]
     for proc in runs:
         output, _ = proc.communicate(timeout=300)
         assert proc.returncode == 0, output[-3000:]
