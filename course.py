@@ -47,6 +47,7 @@ def ensure_venv() -> Path:
             sys.exit(say("pip_failed"))
         STAMP.write_text(wanted)
     link_course(python)
+    install_kernel_hook(VENV)
     return python
 
 
@@ -60,6 +61,19 @@ def link_course(python: Path) -> None:
     pth = Path(site) / "celery-course.pth"
     if not pth.exists() or pth.read_text().strip() != str(ROOT):
         pth.write_text(f"{ROOT}\n")
+
+
+KERNEL_CONFIG = 'c.InteractiveShellApp.extensions.append("course_kernel")  # course_kernel.py: errors made plain\n'
+
+
+def install_kernel_hook(prefix) -> None:
+    """Every IPython kernel of the Python at ``prefix`` (.venv; the Docker image's) loads ``course_kernel``: a NameError
+    before a lesson's Setup has run (after a kernel restart) says to run the cells from Setup. IPython reads
+    ``PREFIX/etc/ipython/ipython_kernel_config.py``; a learner's own profile still comes first."""
+    config = Path(prefix) / "etc" / "ipython" / "ipython_kernel_config.py"
+    if not config.exists() or config.read_text() != KERNEL_CONFIG:
+        config.parent.mkdir(parents=True, exist_ok=True)
+        config.write_text(KERNEL_CONFIG)
 
 
 MINIMUM_PYTHON = (3, 11)

@@ -84,7 +84,7 @@ WAITS = {
         ("check_setup(roles=main, priority)", SETUP_CHECK),  # cell 2
         ("inspect(destination=[nobody@course], timeout=0.5).ping()", 0.5),  # cell 17
         ("celery inspect ping --destination nobody@course: the CLI's 1 s timeout", 1.0),  # cell 19
-        ("nap(3), caught while it runs", 3.0),  # cell 21
+        ("celery inspect active while nap(60) runs (revoked once seen): the CLI's start", 1.0),  # cell 21
         ("nap.apply_async(countdown=2), seen in scheduled()", 2.0),  # cell 24
     ],
     "10_your_own_task": [

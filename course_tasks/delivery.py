@@ -6,6 +6,13 @@ back to the queue after 3 s (``visibility_timeout``; kombu's default is an hour)
 messages every second (``unacked_restore_interval`` 1 s, ``unacked_restore_throttle`` 1), with keys of
 its own: the sweep of this worker never touches the messages of the course's other workers.
 
+The sweep takes a lock first (kombu's ``Mutex`` on ``unacked_mutex_key``, a redis-py lock that expires after
+``unacked_mutex_expire``, 300 s by default), so that two workers never give back the same messages at once. A worker
+killed while it holds that lock (the lesson kills this one many times) leaves it behind: for 300 s no sweep would run,
+and a killed task would not come back for minutes. Here the lock expires after 1 s, long before the restarted worker
+sweeps: a sweep takes milliseconds, and one that outlives its lock only lets a second sweep run alongside it, which
+is harmless (``restore_by_tag`` moves a message in a transaction that watches the ``unacked`` hash).
+
 Every run of these tasks records its start (``attempts()``): a run cut off by a kill writes nothing
 to the journal, which only records runs that ended. What ``charge`` and ``send_email`` do to the world is a row of
 the notebook's ledger (``course_tasks/ledger.py``): a kill after it and before the acknowledgement shows twice.
@@ -25,6 +32,7 @@ from .waiting import wait_until
 
 QUEUE = settings.DELIVERY_QUEUE
 VISIBILITY_TIMEOUT = 3  # seconds; kombu's default is 3600
+RESTORE_MUTEX_EXPIRE = 1  # seconds; kombu's default is 300 (see above)
 ATTEMPTS_PREFIX = "course:attempts:"
 UNACKED_KEY = "course.delivery.unacked"
 
@@ -53,6 +61,7 @@ app = course_app(
         "unacked_key": UNACKED_KEY,
         "unacked_index_key": UNACKED_KEY + "_index",
         "unacked_mutex_key": UNACKED_KEY + "_mutex",
+        "unacked_mutex_expire": RESTORE_MUTEX_EXPIRE,
     },
 )
 

@@ -16,6 +16,7 @@ from . import delivery, settings
 from .apps import app_for
 from .exclusive import exclusive, held_here
 from .i18n import register, say
+from .machinery.notice import Notice
 from .waiting import wait_until
 from .workers import worker_info
 
@@ -145,8 +146,8 @@ def _back(role, quiet):
     if wait_until(new_process, NOTICE_SECONDS, every=0.1):
         back = True
     else:
-        if not quiet:
-            print(say("faults.still_waiting", node=node, seconds=NOTICE_SECONDS))
+        if not quiet:  # a notice, not the lesson's output: a busy machine takes longer, the lesson reads the same
+            Notice().show(say("faults.still_waiting", node=node, seconds=NOTICE_SECONDS))
         back = wait_until(new_process, COMEBACK_SECONDS - NOTICE_SECONDS, every=0.1)
     if quiet:
         return

@@ -33,10 +33,18 @@ def calls_made(key):
     return int(app.backend.client.get(CALLS_PREFIX + key) or 0)
 
 
-def pauses(entries):
-    """Seconds from the end of each attempt (journal entry) to the start of the next: the waits between them."""
+def countdowns(entries):
+    """The countdown that each attempt ending in RETRY sent its retry with, in order: what Celery was asked for,
+    recorded by the journal from Celery's ``Retry`` (``Retry.when``), the same on a busy machine as on an idle one."""
+    return [e["countdown"] for e in sorted(entries, key=lambda e: e["started"]) if e["state"] == "RETRY"]
+
+
+def waits(entries):
+    """Seconds from the start of each attempt (journal entry) to the start of the next. Never shorter than the
+    countdown of the retry in between: that countdown runs from the ``self.retry()`` call, made during the attempt,
+    and a worker never starts a task before its ETA. A busy machine can only make a wait longer."""
     entries = sorted(entries, key=lambda e: e["started"])
-    return [later["started"] - earlier["finished"] for earlier, later in itertools.pairwise(entries)]
+    return [later["started"] - earlier["started"] for earlier, later in itertools.pairwise(entries)]
 
 
 # Calls the flaky service; on ConnectionError retries by hand with self.retry (lesson 11).

@@ -3,6 +3,7 @@
 import json
 import os
 import re
+import time
 from pathlib import Path
 
 import nbformat
@@ -102,3 +103,52 @@ def test_nothing_is_installed_outside_ipython():
     from course_tasks.machinery import tracebacks
 
     assert tracebacks.install() is False  # pytest is no IPython shell
+
+
+def _kernel_run(kc, code, interrupt=None):
+    """Run ``code`` in the kernel of ``kc``; with ``interrupt`` (a KernelManager), interrupt it once the cell has
+    printed its first line. The text of its streams and its error."""
+    msg_id = kc.execute(code)
+    out = []
+    while True:
+        msg = kc.get_iopub_msg(timeout=120)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        kind = msg["msg_type"]
+        if kind == "stream":
+            out.append(msg["content"]["text"])
+            if interrupt is not None:
+                time.sleep(0.5)  # into .get()
+                interrupt.interrupt_kernel()
+                interrupt = None
+        elif kind == "error":
+            out.append(ANSI.sub("", "\n".join(msg["content"]["traceback"])))
+        elif kind == "status" and msg["content"]["execution_state"] == "idle":
+            return "".join(out)
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_an_interrupt_and_a_name_error_after_a_restart_say_what_to_do(tmp_path, lang):
+    """Kernel > Interrupt during .get(): a few lines (the cell's, not Celery's and kombu's 60-100) saying the task
+    goes on, which one and its state; a NameError in a fresh kernel (a restart), before Setup has imported the
+    course: run the cells from Setup (course_kernel.py, loaded by every kernel of .venv)."""
+    from jupyter_client.manager import start_new_kernel
+
+    (tmp_path / lang).mkdir()
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(tmp_path / lang))
+    try:
+        fresh = _kernel_run(kc, "journal.clear()")
+        _kernel_run(kc, "from course_tasks import nap")
+        interrupted = _kernel_run(kc, "result = nap.delay(30)\nprint('sent', flush=True)\nresult.get(timeout=60)",
+                                  interrupt=km)
+        task_id = _kernel_run(kc, "print(result.id)").strip()
+        _kernel_run(kc, "result.revoke(terminate=True)")  # the worker is free for what follows
+    finally:
+        km.shutdown_kernel(now=True)
+    name_hint = {"en": "Run the cells in order, from Setup", "ru": "начиная с «Подготовки»"}[lang]
+    assert "NameError: name 'journal' is not defined" in fresh and name_hint in fresh, fresh
+    assert "KeyboardInterrupt" in interrupted and "result.get(timeout=60)" in interrupted
+    assert "kombu" not in interrupted and "celery/" not in interrupted
+    assert len(interrupted.splitlines()) < 16, interrupted
+    said = {"en": f"The cell was waiting for the task {task_id}", "ru": f"Ячейка ждала задачу {task_id}"}[lang]
+    assert said in interrupted, interrupted

@@ -9,6 +9,17 @@ from . import exercise, journal_entry
 
 # 09.3: how many nap(1) the check sends to the main worker at once.
 NAPS = 6
+LET_GO_SECONDS = 10  # a worker lists a task in active() until a moment after its result is stored
+
+
+def _until_let_go(ids):
+    """Wait (bounded) until the main worker no longer lists the tasks ``ids`` in ``active()``: their results are
+    stored a moment before the worker acknowledges them and takes them off its list. A check returns only then, so
+    that the next cell (or notebook) that asks ``celery inspect active`` does not see a task of this check."""
+    node = settings.worker_roles()["main"].node
+    inspector = app.control.inspect(destination=[node], timeout=1.0)
+    wait_until(lambda: not {task["id"] for task in (inspector.active() or {}).get(node, [])} & set(ids),
+               LET_GO_SECONDS, every=0.05)
 
 
 @exercise("09.1", en="one of the inspect() methods of the section 'The same from Python' answers which queues a worker "
@@ -28,6 +39,7 @@ def _(answer):
     if answer["name"] != "course_tasks.tasks.nap":
         return False
     value = app.AsyncResult(answer["id"]).get(timeout=15)
+    _until_let_go([answer["id"]])
     entry = journal_entry(answer["id"])
     return bool(entry) and entry["task"] == "nap" and list(answer["args"]) == [value]
 
@@ -54,4 +66,5 @@ def _(prediction):
         seen = {"active": len(active), "reserved": len(reserved)}
         for result in results:
             result.get(timeout=10)
+        _until_let_go([result.id for result in results])
     return prediction == seen, repr(seen)

@@ -1,4 +1,5 @@
 """Exercises of lesson 10: your own task."""
+import re
 import types
 
 from celery.exceptions import NotRegistered
@@ -7,12 +8,33 @@ from .. import settings
 from ..celery import app
 from ..exclusive import exclusive
 from ..i18n import register, say
+from ..playground import PLAYGROUND
 from . import exercise, journal_entry, result_of
 
 register({
     "exercise.10.returned": {"en": "the worker's {task} returned {value!r}.",
                              "ru": "задача {task} на воркере вернула {value!r}."},
+    "exercise.10.twice": {
+        "en": "{module} defines {task} {count} times, and Celery keeps the FIRST task registered under a name: the "
+              "worker runs the first definition, whatever follows it. Write the module anew with %%playground "
+              "{module} (without -a), then reload_worker(\"play\").",
+        "ru": "в {module} задача {task} определена несколько раз (всего {count}), а Celery оставляет ПЕРВУЮ задачу, "
+              "зарегистрированную под именем: воркер выполняет первое определение, что бы ни шло за ним. Запишите "
+              "модуль заново через %%playground {module} (без -a) и перезапустите воркер: reload_worker(\"play\")."},
 })
+
+
+def _defined_twice(task):
+    """``(file name, count)`` of a playground module that names the task ``task`` more than once, else None."""
+    pattern = re.compile(r"name\s*=\s*[\"']" + re.escape(task) + r"[\"']")
+    for path in sorted(PLAYGROUND.glob("*.py")):
+        try:
+            count = len(pattern.findall(path.read_text(encoding="utf-8")))
+        except (OSError, UnicodeDecodeError):
+            continue
+        if count > 1:
+            return path.name, count
+    return None
 
 
 @exercise("10.1", en="module, then function, joined by a dot. But a notebook's code runs in the module __main__, "
@@ -50,7 +72,11 @@ def _ran_on_play(answer, task, value):
     if not (entry and entry["task"] == task and entry["node"] == node):
         return False
     if returned != value:
-        return False, say("exercise.10.returned", task=f"play.{task}", value=returned)
+        note = say("exercise.10.returned", task=f"play.{task}", value=returned)
+        twice = _defined_twice(f"play.{task}")
+        if twice:
+            note += " " + say("exercise.10.twice", module=twice[0], task=f"play.{task}", count=twice[1])
+        return False, note
     return True
 
 
@@ -68,9 +94,13 @@ def _(answer):
 
 @exercise("10.3", en="the task needs bind=True and returns self.request.hostname; write it into a module of its own "
                      "with %%playground where.py, restart with reload_worker(\"play\"), then "
-                     "app.send_task(\"play.where\", queue=\"course.play\").",
+                     "app.send_task(\"play.where\", queue=\"course.play\"). To fix it, write where.py anew (no -a): "
+                     "a second definition appended below the first changes nothing, since Celery keeps the FIRST "
+                     "task registered under a name.",
           ru="задаче нужен bind=True, а вернуть она должна self.request.hostname; запишите её в отдельный модуль "
              "через %%playground where.py, перезапустите воркер через reload_worker(\"play\") и вызовите "
-             "app.send_task(\"play.where\", queue=\"course.play\").")
+             "app.send_task(\"play.where\", queue=\"course.play\"). Исправляя, записывайте where.py заново (без "
+             "-a): второе определение, дописанное ниже первого, ничего не меняет, ведь Celery оставляет ПЕРВУЮ "
+             "задачу, зарегистрированную под именем.")
 def _(answer):
     return _ran_on_play(answer, "where", settings.worker_roles()["play"].node)

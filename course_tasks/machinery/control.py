@@ -6,7 +6,10 @@
   and in a container (no process id crosses a container's border);
 - ``course_check_pool``: look for dead pool processes now (lesson 13 counts the replaced ones);
 - ``course_worker_info``: an id of this worker process's start (a restarted worker answers with another one:
-  ``course_tasks.workers.reload_worker``) and what the playground loaded (play@course).
+  ``course_tasks.workers.reload_worker``) and what the playground loaded (play@course);
+- ``course_shutdown``: Celery's warm ``shutdown``, bounded: a worker whose warm shutdown has not ended after
+  ``grace`` seconds (a task that never ends: running tasks finish first) SIGKILLs its pool processes and itself,
+  and its supervisor starts it again (``reload_worker``).
 
 Every course worker also imports ``lesson_procs`` from here, for its ``worker_init`` guard: a worker that a lesson
 started dies with the notebook that started it.
@@ -16,6 +19,7 @@ import signal
 import threading
 import uuid
 
+from celery.exceptions import WorkerShutdown
 from celery.worker import state as worker_state
 from celery.worker.control import control_command, inspect_command
 
@@ -75,6 +79,27 @@ def course_check_pool(state):
     """Look for exited pool processes now and replace them (what the pool's 5 s timer does anyway)."""
     _check_pool_soon(state)
     return {"ok": "checking"}
+
+
+@control_command(args=[("grace", float)], signature="[grace]")
+def course_shutdown(state, grace=10.0):
+    """A warm shutdown (as Celery's ``shutdown``) that ends within ``grace`` seconds: after that, this worker SIGKILLs
+    its pool processes (a task that never ends dies with them) and itself."""
+    pool = getattr(state.consumer, "pool", None)
+    pids = list((pool.info or {}).get("processes", [])) if pool is not None else []
+
+    def cut_short():
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass  # gone already
+        _die(os.getpid())
+
+    timer = threading.Timer(grace, cut_short)
+    timer.daemon = True  # a warm shutdown that ends in time ends the process, and the timer with it
+    timer.start()
+    raise WorkerShutdown(0)
 
 
 @inspect_command()

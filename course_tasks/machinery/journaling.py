@@ -8,6 +8,7 @@ sends more (the next link of a chain) passes its header on.
 """
 import json
 import math
+import numbers
 import os
 import threading
 import time
@@ -61,12 +62,14 @@ class JournaledTask(Task):
         journal = getattr(request, HEADER, None)
         if request.called_directly or not journal:
             return super().__call__(*args, **kwargs)
-        started, state, outcome = time.time(), "SUCCESS", None
+        started, state, outcome, retry = time.time(), "SUCCESS", None, {}
         try:
             outcome = super().__call__(*args, **kwargs)
             return outcome
         except Retry as exc:  # self.retry() or autoretry_for: this attempt ends, a later one follows (lesson 11)
             state, outcome = "RETRY", exc.exc if exc.exc is not None else exc  # as Celery stores it: the cause
+            if isinstance(exc.when, numbers.Number):  # the countdown the retry was sent with (Celery's, exact)
+                retry = {"countdown": exc.when}
             raise
         except BaseException as exc:
             state, outcome = "FAILURE", exc
@@ -76,7 +79,7 @@ class JournaledTask(Task):
                 state, outcome = self._as_stored(outcome)
             record(self.app.backend.client, KEY_PREFIX + journal, entry(
                 self, args, kwargs, priority=(request.delivery_info or {}).get("priority"), started=started,
-                finished=time.time(), state=state, result=shown(outcome)))
+                finished=time.time(), state=state, result=shown(outcome), **retry))
 
     def _as_stored(self, outcome):
         """``("SUCCESS", outcome)``, or ``("FAILURE", error)`` when the result backend cannot store ``outcome``

@@ -27,6 +27,8 @@ def strip_papermill(path: Path):
     nb.metadata.pop("papermill", None)
     nb.cells = [c for c in nb.cells if ERROR_MARKER_TAG not in c.metadata.get("tags", [])]
     for cell in nb.cells:
+        if cell.cell_type == "code":  # the course's notices (a wait on a busy machine) are no part of the lesson
+            cell.outputs = [o for o in cell.outputs if o.get("metadata", {}).get("course") != "notice"]
         cell.metadata.pop("papermill", None)
         cell.metadata.pop("execution", None)
         if cell.metadata.get("tags") == []:

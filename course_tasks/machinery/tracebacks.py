@@ -6,9 +6,20 @@ kernel, ``course_tasks`` installs :func:`short_traceback` (``shell.set_custom_ex
 only the frames of notebook cells (so an error raised in your own function, defined in another cell,
 still shows both cells), then the exception as Python names it. The exception itself is untouched:
 its name and message, ``sys.last_value``, and ``%tb``, which prints the whole traceback again.
+
+Two errors get a line more, in the notebook's language:
+
+- an interrupt (Kernel > Interrupt, ``KeyboardInterrupt``) says what it stopped: the waiting, not the task; when a
+  cell waited for a result (``AsyncResult.get()``), which task and its state now. A ``with exclusive():`` block has
+  let its worker go (its ``finally``), so the note says nothing of holds;
+- a ``NameError``: a name of an earlier cell is not defined in this kernel (a cell run before those above it, or
+  after a kernel restart): run the cells from Setup. Before Setup has run in a fresh kernel, ``course_kernel.py``
+  (loaded by every kernel of .venv) says the same.
 """
 import sys
 from types import TracebackType
+
+from celery.result import AsyncResult
 
 from ..i18n import register, say
 
@@ -17,7 +28,31 @@ register({
         "en": "(frames outside this notebook's cells hidden; %tb shows the whole traceback)",
         "ru": "(фреймы вне ячеек ноутбука скрыты; всю трассировку покажет %tb)",
     },
+    "tracebacks.interrupted": {
+        "en": "Interrupted: the cell stopped here. An interrupt stops this notebook's waiting, not the tasks it sent: "
+              "they run on in their workers.",
+        "ru": "Прервано: ячейка остановилась здесь. Прерывание останавливает ожидание в ноутбуке, но не "
+              "отправленные задачи: они продолжают выполняться на воркерах.",
+    },
+    "tracebacks.interrupted_wait": {
+        "en": "The cell was waiting for the task {task}, now {state}. Wait again with .get(timeout=...), or stop it "
+              "with .revoke(terminate=True) (lesson 13).",
+        "ru": "Ячейка ждала задачу {task}, сейчас её состояние {state}. Дождитесь её снова через .get(timeout=...) "
+              "или остановите через .revoke(terminate=True) (урок 13).",
+    },
+    "tracebacks.pending": {
+        "en": "PENDING (no result yet: running or still queued)",
+        "ru": "PENDING (результата ещё нет: задача выполняется или ждёт в очереди)",
+    },
+    "tracebacks.name_error": {
+        "en": "If the name comes from a cell above: this kernel has not run that cell (since a kernel restart, say). "
+              "Run the cells in order, from Setup, then this one again.",
+        "ru": "Если это имя из ячейки выше, то это ядро её не выполняло (например, после перезапуска ядра). "
+              "Выполните ячейки по порядку, начиная с «Подготовки», а потом эту снова.",
+    },
 })
+
+CAUGHT = (Exception, KeyboardInterrupt)  # what the short traceback shows (KeyboardInterrupt is no Exception)
 
 
 def install(shell=None):
@@ -28,7 +63,7 @@ def install(shell=None):
         shell = sys.modules["IPython"].get_ipython()
     if shell is None or not hasattr(shell, "set_custom_exc"):
         return False
-    shell.set_custom_exc((Exception,), short_traceback)
+    shell.set_custom_exc(CAUGHT, short_traceback)
     return True
 
 
@@ -72,8 +107,48 @@ def short_traceback(shell, etype, value, tb, tb_offset=None):
         value.__cause__, value.__context__, value.__suppress_context__ = saved
     if hidden:
         stb = stb[:-1] + [say("tracebacks.hidden")] + stb[-1:]
+    stb = stb + notes(value, tb)
     sys.last_type, sys.last_value, sys.last_traceback = etype, value, tb  # for %tb and %debug, as IPython does
     if sys.version_info >= (3, 12):
         sys.last_exc = value
     shell._showtraceback(etype, value, stb)
     return
+
+
+def notes(value, tb):
+    """The lines said after the error ``value`` (with its whole traceback ``tb``), in the notebook's language."""
+    if isinstance(value, KeyboardInterrupt):
+        lines = [say("tracebacks.interrupted")]
+        waited = waited_for(tb)
+        if waited is not None:
+            task = f"{waited.name}[{waited.id}]" if getattr(waited, "name", None) else waited.id
+            lines.append(say("tracebacks.interrupted_wait", task=task, state=_state(waited)))
+        return lines
+    if isinstance(value, NameError):
+        return [say("tracebacks.name_error")]
+    return []
+
+
+def waited_for(tb):
+    """The AsyncResult whose ``get()`` the traceback ``tb`` went through (the innermost), or None."""
+    found = None
+    for frame, _ in _walk(tb):
+        candidate = frame.f_locals.get("self") if frame.f_code.co_name in ("get", "wait") else None
+        if isinstance(candidate, AsyncResult):
+            found = candidate
+    return found
+
+
+def _walk(tb):
+    while tb is not None:
+        yield tb.tb_frame, tb.tb_lineno
+        tb = tb.tb_next
+
+
+def _state(result):
+    """The task's state as the result backend has it; PENDING explained (the course records no STARTED)."""
+    try:
+        state = result.state
+    except Exception:  # noqa: BLE001 (the backend gone: the note says so instead of failing in the handler)
+        return "?"
+    return say("tracebacks.pending") if state == "PENDING" else state
