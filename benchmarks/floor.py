@@ -15,7 +15,7 @@ from pathlib import Path
 
 import deliberate_waits
 
-PROCESSES = 2  # pyproject.toml's addopts: -n 2 --dist loadfile
+PROCESSES = 2  # notebooks run in 2 test processes at once (conftest.py: LESSON_PROCESSES)
 LANGS = ("en", "ru")
 
 # Run by the project's .venv: start a kernel the way nbval does (--nbval-current-env), run `1`, stop it.
