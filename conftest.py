@@ -8,7 +8,8 @@ setup of its own: lessons that time the worker never share it with another lesso
 
 Of the four test processes, two run the notebooks (never more than two lessons at once, as the floor in
 benchmarks/floor.py counts) and the other two the tests of tests/; a lesson process takes tests once no lesson
-is left. A file is never split across processes (loadfile); the files go out longest first, by the durations of
+is left; the other two run at a lower CPU priority (nice 5), so that a lesson's timing cells are not starved by
+them. A file is never split across processes (loadfile); the files go out longest first, by the durations of
 the last runs (.course/test-durations.json, written at the end of every run; tests/test-durations.json, per file,
 for a fresh clone). A run of a few files starts no more processes than it can use.
 """
@@ -46,6 +47,9 @@ def pytest_configure(config):
         if missing:
             raise pytest.UsageError(missing)  # at once, before the test processes start
         return
+    worker = getattr(config, "workerinput", {}).get("workerid", "")
+    if worker and _worker_number(worker) >= LESSON_PROCESSES and hasattr(os, "nice"):
+        os.nice(TESTS_NICENESS)  # a lesson's timing cells get the CPU first; its live setup and kernels inherit this
     log_dir = Path(tempfile.mkdtemp(prefix="course-test-"))
     try:
         _harness = LiveHarness(log_dir).start(require_rabbitmq=os.environ.get(REQUIRE_RABBITMQ) == "1")
@@ -108,6 +112,12 @@ DURATIONS = ROOT / ".course" / "test-durations.json"  # {nodeid: seconds} of the
 SEED_DURATIONS = ROOT / "tests" / "test-durations.json"  # {file: seconds}: the order of a fresh clone's first run
 LESSON_PROCESSES = 2  # notebooks run in at most this many processes at once (benchmarks/floor.py's PROCESSES)
 UNKNOWN_SECONDS = 1.0  # a test not timed yet
+TESTS_NICENESS = 5  # the processes that never run a notebook yield the CPU to the two that do
+
+
+def _worker_number(worker_id):
+    """0 for xdist's gw0, the first test process."""
+    return int(worker_id.removeprefix("gw"))
 
 
 def _is_notebook(nodeid_or_path):
@@ -159,7 +169,7 @@ class _LongestFirst:
             for nodeid in self.collection:
                 units.setdefault(self._split_scope(nodeid), {})[nodeid] = False
             self._durations, self._seed = _read_json(DURATIONS), _read_json(SEED_DURATIONS)
-            self._lesson_nodes = sorted(node.gateway.id for node in self.nodes)[:LESSON_PROCESSES]
+            self._lesson_nodes = sorted((node.gateway.id for node in self.nodes), key=_worker_number)[:LESSON_PROCESSES]
             for scope, unit in sorted(units.items(), key=lambda item: -self._cost(*item)):
                 self.workqueue[scope] = unit
             for node in self.nodes:  # one file each first: the longest ones go to different processes
