@@ -5,9 +5,9 @@
              + deliberate waits of the exercise solutions, run once) / test processes
 
 The waits come from benchmarks/deliberate_waits.py; a kernel start is measured here as nbval does it. Divided by
-the test processes (xdist -n 2) because two notebooks run at once. Left out: the unit tests, the launcher's
-end-to-end tests, starting each process's live setup, and the time a notebook waits for its twin to release
-a worker (exclusive()), so the real suite can only be slower.
+the test processes that run notebooks (two of the four: conftest.py) because two notebooks run at once. Left out:
+the unit tests, the launcher's end-to-end tests, starting each process's live setup, and the time a notebook waits
+for its twin to release a worker (exclusive()), so the real suite can only be slower.
 """
 import statistics
 import subprocess
@@ -15,7 +15,7 @@ from pathlib import Path
 
 import deliberate_waits
 
-PROCESSES = 2  # pyproject.toml's addopts: -n 2 --dist loadfile
+PROCESSES = 2  # notebooks run in 2 test processes at once (conftest.py: LESSON_PROCESSES)
 LANGS = ("en", "ru")
 
 # Run by the project's .venv: start a kernel the way nbval does (--nbval-current-env), run `1`, stop it.

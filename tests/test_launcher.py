@@ -43,6 +43,19 @@ def command_line(pid: int) -> list:
     return listing.stdout.split()
 
 
+def leaders(broker, node):
+    """The main processes of the workers named ``node`` on ``broker`` (pool children are not leaders)."""
+    found = []
+    for pid in processes_with(broker):
+        try:
+            cmdline = command_line(pid)
+            if "worker" in cmdline and os.getpgid(pid) == pid and node in cmdline:
+                found.append(pid)
+        except OSError:
+            pass
+    return found
+
+
 class Launcher:
     def __init__(self, broker, *args, **env):
         self.broker = broker
@@ -102,21 +115,74 @@ class Launcher:
             os.kill(pid, signal.SIGKILL)
 
 
-def test_no_broker_anywhere_starts_an_embedded_redis_and_stops_it(launch):
-    port = free_port()
-    launcher = launch(f"redis://127.0.0.1:{port}/0", "--no-jupyter")
-    launcher.wait_for(rf"Broker: the embedded (Valkey|Redis) [\d.]+ started at redis://127.0.0.1:{port}/0 \(")
-    launcher.wait_for(r"Worker worker@course: started")
-    launcher.wait_for(r"Ctrl-C stops everything")
-    nodes = sorted(worker_roles()[role].node for role in LOCAL_ROLES)
-    assert sorted(re.findall(r"Worker (\S+): started", "".join(launcher.output))) == nodes
-    assert launcher.ctrl_c() == 0
-    stopped = re.search(r"Stopped in [\d.]+ s: (.*)\.$", launcher.rest(), re.MULTILINE).group(1)
-    assert sorted(stopped.split(", ")) == sorted([f"the embedded broker (redis://127.0.0.1:{port}/0)"]
-                                                 + [f"worker {node}" for node in nodes])
-    assert not port_in_use("127.0.0.1", port)
-    assert processes_with(launcher.broker) == []
+# -- one `up` (--no-jupyter, --flower on a port another program holds), shared by the tests down to its Ctrl-C ------
+# Each test reads what this `up` prints or does one thing to it, in the order of the file (a file is never split
+# between test processes); the last one stops it with Ctrl-C and checks that everything it started is gone.
 
+@pytest.fixture(scope="module")
+def shared_up():
+    with socket.socket() as other:  # another program holds the Flower port
+        other.bind(("127.0.0.1", 0))
+        other.listen()
+        port, flower_port = free_port(), other.getsockname()[1]
+        launcher = Launcher(f"redis://127.0.0.1:{port}/0", "--no-jupyter", "--flower",
+                            COURSE_FLOWER_PORT=str(flower_port))
+        launcher.port, launcher.flower_port = port, flower_port
+        try:
+            launcher.wait_for(r"Ctrl-C stops everything")
+            yield launcher
+        finally:
+            launcher.kill()
+
+
+def test_no_broker_anywhere_starts_an_embedded_redis_and_the_workers(shared_up):
+    said = "".join(shared_up.output)
+    assert re.search(rf"Broker: the embedded (Valkey|Redis) [\d.]+ started at redis://127.0.0.1:{shared_up.port}/0 \(",
+                     said), said
+    nodes = sorted(worker_roles()[role].node for role in LOCAL_ROLES)
+    assert sorted(re.findall(r"Worker (\S+): started", said)) == nodes
+
+
+def test_flower_on_a_taken_port_is_said_not_announced(shared_up):
+    said = "".join(shared_up.output)
+    assert f"Flower: not started, because port {shared_up.flower_port} is taken by another program" in said, said
+    assert f"http://127.0.0.1:{shared_up.flower_port}" not in said
+
+
+def test_a_second_up_later_attaches_and_starts_nothing(shared_up):
+    broker = shared_up.broker
+    second = Launcher(broker, "--no-jupyter", "--flower")  # not launch(): its clean-up kills all of the broker's
+    try:
+        second.proc.wait(15)
+    finally:
+        if second.proc.poll() is None:
+            second.proc.kill()
+    said = second.rest()
+    assert second.proc.returncode == 0
+    assert f"The course is already running for the broker {broker}: python3 course.py up (pid {shared_up.proc.pid})" \
+        in said
+    assert "Stop it with Ctrl-C in its terminal." in said and "python3 course.py up --flower" in said
+    assert [len(leaders(broker, worker_roles()[role].node)) for role in LOCAL_ROLES] == [1] * len(LOCAL_ROLES)
+
+
+def test_up_says_what_it_restarts(shared_up):
+    [pid] = leaders(shared_up.broker, "worker@course")
+    os.kill(pid, signal.SIGKILL)
+    shared_up.wait_for(r"Worker worker@course stopped \(killed by SIGKILL\); starting it again", 5)
+    shared_up.wait_for(r"Worker worker@course works again", 30)
+
+
+def test_ctrl_c_stops_everything_up_started_and_says_what(shared_up):
+    assert shared_up.ctrl_c() == 0
+    stopped = re.search(r"Stopped in [\d.]+ s: (.*)\.$", shared_up.rest(), re.MULTILINE).group(1)
+    nodes = sorted(worker_roles()[role].node for role in LOCAL_ROLES)
+    assert sorted(stopped.split(", ")) == sorted([f"the embedded broker ({shared_up.broker})"]
+                                                 + [f"worker {node}" for node in nodes])
+    assert not port_in_use("127.0.0.1", shared_up.port)
+    assert processes_with(shared_up.broker) == []
+
+
+# -- tests that start an `up` of their own --------------------------------------------------------------------------
 
 def test_a_redis_already_running_is_used_and_left_running(launch):
     broker = os.environ["CELERY_BROKER_URL"].rsplit("/", 1)[0] + "/9"  # the test run's Redis, a database of its own
@@ -175,19 +241,6 @@ def test_jupyterlab_opens_on_lesson_00_with_its_token_and_stops_on_ctrl_c(launch
     assert "JupyterLab" in re.search(r"Остановлено за [\d,]+ с: (.*)\.$", said, re.MULTILINE).group(1)
     assert not port_in_use("127.0.0.1", jupyter_port) and not port_in_use("127.0.0.1", port)
     assert processes_with(launcher.broker) == []
-
-
-def test_flower_on_a_taken_port_is_said_not_announced(launch):
-    with socket.socket() as other:  # another program holds the Flower port
-        other.bind(("127.0.0.1", 0))
-        other.listen()
-        flower_port = other.getsockname()[1]
-        launcher = launch(f"redis://127.0.0.1:{free_port()}/0", "--no-jupyter", "--flower",
-                          COURSE_FLOWER_PORT=str(flower_port))
-        launcher.wait_for(rf"Flower: not started, because port {flower_port} is taken by another program")
-        launcher.wait_for(r"Ctrl-C stops everything")
-        assert launcher.ctrl_c() == 0
-    assert f"http://127.0.0.1:{flower_port}" not in "".join(launcher.output)
 
 
 @pytest.mark.parametrize("command, variable, url, says", [

@@ -9,7 +9,7 @@ import signal
 import time
 
 import pytest
-from test_launcher import command_line, processes_with
+from test_launcher import leaders, processes_with
 
 from course_tasks import app as course_app
 from course_tasks.machinery import run_state
@@ -140,46 +140,6 @@ def test_nothing_is_restarted_while_the_stack_stops(tmp_path):
 
 
 # -- the learner's terminal --------------------------------------------------------------------------------
-
-def leaders(broker, node):
-    """The main processes of the workers named ``node`` on ``broker`` (pool children are not leaders)."""
-    found = []
-    for pid in processes_with(broker):
-        try:
-            cmdline = command_line(pid)
-            if "worker" in cmdline and os.getpgid(pid) == pid and node in cmdline:
-                found.append(pid)
-        except OSError:
-            pass
-    return found
-
-
-def test_up_says_what_it_restarts_and_what_it_stopped(launch):
-    broker = f"redis://127.0.0.1:{free_port()}/0"
-    launcher = launch(broker, "--no-jupyter")
-    launcher.wait_for(r"Ctrl-C stops everything")
-    [pid] = leaders(broker, "worker@course")
-    os.kill(pid, signal.SIGKILL)
-    launcher.wait_for(r"Worker worker@course stopped \(killed by SIGKILL\); starting it again", 5)
-    launcher.wait_for(r"Worker worker@course works again", 30)
-    assert launcher.ctrl_c() == 0
-    assert re.search(r"Stopped in [\d.]+ s: .*worker worker@course", launcher.rest())
-    assert processes_with(broker) == []
-
-
-def test_a_second_up_later_attaches_and_starts_nothing(launch):
-    broker = f"redis://127.0.0.1:{free_port()}/0"
-    first = launch(broker, "--no-jupyter")
-    first.wait_for(r"Ctrl-C stops everything")
-    second = launch(broker, "--no-jupyter", "--flower")
-    second.proc.wait(15)
-    said = second.rest()
-    assert second.proc.returncode == 0
-    assert f"The course is already running for the broker {broker}: python3 course.py up (pid {first.proc.pid})" in said
-    assert "Stop it with Ctrl-C in its terminal." in said and "python3 course.py up --flower" in said
-    assert [len(leaders(broker, roles()[role].node)) for role in LOCAL_ROLES] == [1] * len(LOCAL_ROLES)
-    assert first.ctrl_c() == 0
-
 
 def test_two_ups_at_the_same_moment_make_one_setup(launch):
     broker = f"redis://127.0.0.1:{free_port()}/0"

@@ -7,13 +7,14 @@ that user's setup, as it always did.
 
 It makes the users (useradd; runuser runs the course as each), so it runs as root on Linux only and is skipped
 elsewhere with the reason. The users' Python is Debian's /usr/bin/python3 (the machine's default one may live where
-they cannot read, under /root). To stay cheap, the packages of requirements.txt are installed once into a venv
-shared by the users of every run, kept in /var/tmp/celery-course-test-users/<digest>/ (made from pip's cache the
-first time, a few minutes; delete it freely). Each user's .venv is a small venv that reads it (a .pth file; its
-scripts, jupyter-lab and celery, copied to run in the user's venv), with the stamp that tells course.py that its
-requirements are installed: from there on, `python3 course.py up` does what it does on any learner's machine.
-Everything the users started is stopped, and the users are removed with their homes, their RabbitMQ queues and
-exchanges with them.
+they cannot read, under /root). To stay cheap, the packages of requirements.txt are put once into a venv
+shared by the users of every run, kept in /var/tmp/celery-course-test-users/<digest>/ (delete it freely): linked
+from the test run's own .venv when that has the same Python version, then completed by pip for Debian's Python
+(about two minutes on a busy machine), else installed from pip's cache (twice that). Each user's .venv is a small
+venv that reads it (a .pth file; its scripts, jupyter-lab and celery, copied to run in the user's venv), with the
+stamp that tells course.py that its requirements are installed: from there on, `python3 course.py up` does what it
+does on any learner's machine. Everything the users started is stopped, and the users are removed with their homes,
+their RabbitMQ queues and exchanges with them.
 """
 import hashlib
 import json
@@ -75,15 +76,56 @@ def _shared_site() -> Path:
     venv = SHARED / digest
     site = venv / "lib" / f"python{version}" / "site-packages"
     if not (venv / ".complete").exists():
-        for old in SHARED.glob("*"):  # another requirements.txt's: of no use any more
-            shutil.rmtree(old, ignore_errors=True)
+        for old in SHARED.glob("*"):  # another requirements.txt's, unused for a day (another branch's may be in use)
+            stamp = old / ".complete"
+            unused = time.time() - (stamp.stat().st_mtime if stamp.exists() else old.stat().st_mtime)
+            if unused > (86400 if stamp.exists() else 3600):  # made half-way an hour ago: never finished
+                shutil.rmtree(old, ignore_errors=True)
+        shutil.rmtree(venv, ignore_errors=True)  # made half-way
         SHARED.mkdir(mode=0o755, parents=True, exist_ok=True)
-        subprocess.run([PYTHON, "-m", "venv", str(venv)], check=True, timeout=120)
+        subprocess.run([PYTHON, "-m", "venv", "--without-pip", str(venv)], check=True, timeout=120)
+        if not _linked_from_this_venv(venv, site, version):
+            shutil.rmtree(venv, ignore_errors=True)  # a link or copy that failed half-way
+            subprocess.run([PYTHON, "-m", "venv", str(venv)], check=True, timeout=120)
+        # pip with Debian's Python: installs everything (minutes), or, over the linked packages, only what this
+        # Python's markers want and the test run's did not (async-timeout, below Python 3.11.3, for redis)
         subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                         "--only-binary=:all:", "-r", str(ROOT / "requirements.txt")], check=True, timeout=1200)
-        subprocess.run(["chmod", "-R", "a+rX", str(SHARED)], check=True)
-        (venv / ".complete").touch()
+        subprocess.run(["chmod", "-R", "a+rX", str(venv / "bin"), str(site)], check=True)
+    (venv / ".complete").touch()  # its last use
     return site
+
+
+def _linked_from_this_venv(venv, site, version) -> bool:
+    """The packages of the venv this test runs in, when it has requirements.txt installed (course.py's stamp) for
+    the same Python version: linked (or copied) into the shared venv in seconds, instead of installing them again
+    (minutes). Its ``celery-course.pth``, which puts this clone on the path, is left out: each user runs their own.
+    The scripts (jupyter-lab, celery ...) come along, to run with the shared venv's Python."""
+    ours = Path(sys.prefix)
+    stamp = ours / ".requirements.sha256"
+    wanted = hashlib.sha256((ROOT / "requirements.txt").read_bytes()).hexdigest()
+    source = ours / "lib" / f"python{version}" / "site-packages"
+    if f"{sys.version_info.major}.{sys.version_info.minor}" != version or not source.is_dir() \
+            or not stamp.exists() or stamp.read_text().strip() != wanted:
+        return False
+    shutil.rmtree(site)
+    for mine, theirs in ((source, site), (ours / "share", venv / "share")):  # share/: JupyterLab's extensions
+        if not mine.exists():
+            continue
+        shutil.rmtree(theirs, ignore_errors=True)
+        for how in (["cp", "-al"], ["cp", "-a"]):  # hard links on one file system, else a copy
+            if subprocess.run([*how, str(mine), str(theirs)], capture_output=True).returncode == 0:
+                break
+            shutil.rmtree(theirs, ignore_errors=True)
+        else:
+            return False
+    (site / "celery-course.pth").unlink(missing_ok=True)
+    for script in (ours / "bin").iterdir():
+        head, _, rest = script.read_bytes().partition(b"\n") if script.is_file() else (b"", b"", b"")
+        if head.startswith(b"#!") and b"python" in head and not (venv / "bin" / script.name).exists():
+            (venv / "bin" / script.name).write_bytes(b"#!" + os.fsencode(venv / "bin" / "python") + b"\n" + rest)
+            (venv / "bin" / script.name).chmod(0o755)
+    return True
 
 
 # -- users ------------------------------------------------------------------------------------------------------------
