@@ -3,10 +3,10 @@ and stop them; hand the tests to the test processes, longest first.
 
 nbval runs every notebook in a kernel of its own (a separate process), so the workers are started
 from pytest hooks, not fixtures; the kernels inherit the environment that points them there.
-With pytest-xdist (``-n 4 --dist loadfile``, see pyproject.toml) every test process starts a live
+With pytest-xdist (``-n 2 --dist loadfile``, see pyproject.toml) every test process starts a live
 setup of its own: lessons that time the worker never share it with another lesson.
 
-Of the four test processes, two run the notebooks (never more than two lessons at once, as the floor in
+With ``-n 4`` (a machine with more cores), two of the test processes run the notebooks (never more than two lessons at once, as the floor in
 benchmarks/floor.py counts) and the other two the tests of tests/; a lesson process takes tests once no lesson
 is left; the other two run at a lower CPU priority (nice 5), so that a lesson's timing cells are not starved by
 them. A file is never split across processes (loadfile); the files go out longest first, by the durations of
