@@ -6,12 +6,13 @@ from pytest hooks, not fixtures; the kernels inherit the environment that points
 With pytest-xdist (``-n 2 --dist loadfile``, see pyproject.toml) every test process starts a live
 setup of its own: lessons that time the worker never share it with another lesson.
 
-With ``-n 4`` (a machine with more cores), two of the test processes run the notebooks (never more than two lessons at once, as the floor in
-benchmarks/floor.py counts) and the other two the tests of tests/; a lesson process takes tests once no lesson
-is left; the other two run at a lower CPU priority (nice 5), so that a lesson's timing cells are not starved by
-them. A file is never split across processes (loadfile); the files go out longest first, by the durations of
-the last runs (.course/test-durations.json, written at the end of every run; tests/test-durations.json, per file,
-for a fresh clone). A run of a few files starts no more processes than it can use.
+With ``-n 4`` (a machine with more cores), two of the test processes run the notebooks (never more than two
+lessons at once, as the floor in benchmarks/floor.py counts) and the other two the tests of tests/, at a lower
+CPU priority (nice 5), so that a lesson's timing cells are not starved by them; a lesson process takes tests once
+no lesson is left. A file is never split across processes (loadfile); the files go out longest first, by the
+durations of the last runs (.course/test-durations.json, written at the end of every run;
+tests/test-durations.json, per file, for a fresh clone). A run of a few files starts no more processes than it
+can use.
 """
 import json
 import os
