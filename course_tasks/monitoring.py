@@ -20,7 +20,8 @@ from .waiting import wait_until
 logger = get_task_logger(__name__)
 
 GATE_TIMEOUT = 30.0  # a step waiting for its gate gives up after this (a notebook that never opened it)
-WAIT = 15.0  # the notebook waits this long at most for a state, an event, a log line
+WAIT = 15.0  # the notebook waits this long at most for a state, the events of a chain, a log line
+EVENTS_GRACE = 5.0  # once the chain is done, its events are waited for this long (one may never come)
 BAR = 20  # characters of the progress bar
 EVENTS = ("task-sent", "task-received", "task-started", "task-succeeded")
 
@@ -37,6 +38,7 @@ register({
         "en": "No line of task {id} in {log} within {seconds:g} s.",
         "ru": "За {seconds:g} с в {log} не появилось строки задачи {id}.",
     },
+    "monitoring_missed": {"en": "(missed: {kinds})", "ru": "(не пришло: {kinds})"},
     "monitoring_gauge": {"en": "{queue}: {bar} {count} waiting", "ru": "{queue}: {bar} ждут {count}"},
 })
 
@@ -127,6 +129,7 @@ class _Receiver:
 
     def __init__(self):
         self.ready, self.done, self.seen, self.ids = threading.Event(), threading.Event(), {}, set()
+        self.live = threading.Event()  # an event has come: the subscription is in place (see events())
         self.error = None
         threading.Thread(target=self._run, name="course-events", daemon=True).start()
 
@@ -141,7 +144,7 @@ class _Receiver:
 
                 receiver = Receiver(conn, handlers={"*": self._on_event}, app=app)
                 self.receiver = receiver
-                for _ in receiver.itercapture(limit=None, timeout=WAIT, wakeup=False):
+                for _ in receiver.itercapture(limit=None, timeout=WAIT, wakeup=True):
                     if self.done.is_set():
                         break
         except Exception as exc:  # noqa: BLE001 (told in the notebook's thread: see events())
@@ -149,6 +152,7 @@ class _Receiver:
             self.ready.set()
 
     def _on_event(self, event):
+        self.live.set()
         if event["type"] in EVENTS and event.get("uuid"):
             self.seen.setdefault(event["uuid"], []).append(event["type"])
 
@@ -163,9 +167,13 @@ class _Receiver:
 
 def events(send, count, timeout=WAIT):
     """Start a receiver, then call ``send()`` (it returns the AsyncResult of the last task of a chain of ``count``
-    tasks); ``[(task id, its event types in Celery's order)]``, first task first, once each has had all four."""
+    tasks); ``[(task id, the event types it had, in Celery's order)]``, first task first, once each has had all four
+    or EVENTS_GRACE has passed after the chain's end (events are sent once, unacknowledged: one can be missed)."""
     receiver = _Receiver()
-    if not receiver.ready.wait(timeout) or receiver.error:
+    # On Redis the receiver subscribes while it first waits for events, after it says it is ready: events published
+    # before that are lost. Once a first event has come (the workers' heartbeats: wakeup=True asks for one, and they
+    # come every 2 s), it listens for real.
+    if not (receiver.ready.wait(timeout) and receiver.live.wait(timeout)) or receiver.error:
         raise SetupError(say("monitoring_no_events", seconds=timeout, seen=receiver.error or {}))
     try:
         last = send()
@@ -177,17 +185,18 @@ def events(send, count, timeout=WAIT):
         receiver.ids.update(result.id for result in chain)
         for result in chain:
             result.get(timeout=timeout)
-        if not wait_until(receiver.complete, timeout, every=0.05):
-            raise SetupError(say("monitoring_no_events", seconds=timeout,
-                                 seen={i: receiver.seen.get(i, []) for i in receiver.ids}))
+        wait_until(receiver.complete, EVENTS_GRACE, every=0.05)
     finally:
         receiver.stop()
-    return [(result.id, [kind for kind in EVENTS if kind in receiver.seen[result.id]]) for result in chain]
+    return [(result.id, [kind for kind in EVENTS if kind in receiver.seen.get(result.id, ())]) for result in chain]
 
 
 def show_events(send, count):
+    """Print, for each task of the chain that ``send()`` sends, the events the receiver got (and those it missed)."""
     for position, (_, kinds) in enumerate(events(send, count), 1):
-        print(position, " -> ".join(kinds))
+        missed = [kind for kind in EVENTS if kind not in kinds]
+        note = " " + say("monitoring_missed", kinds=", ".join(missed)) if missed else ""
+        print(position, " -> ".join(kinds) + note)
 
 
 def log_lines(result, role="watch", count=1, timeout=WAIT):
