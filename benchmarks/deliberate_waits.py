@@ -151,8 +151,7 @@ WAITS = {
          7.0 + LESSON_WORKER_START + BEAT_EVERY),  # cell 9
         ("beat2 starts; 5 runs of two beats; 3 runs of one", LESSON_WORKER_START + 2 * BEAT_EVERY + 3 * BEAT_EVERY),
         # cell 12
-        ("two runs of each entry wait; they get older than expires; clock@course starts again",
-         BEAT_EVERY + BEAT_EXPIRES + 0.2 + LESSON_WORKER_START),  # cell 15
+        ("two runs of each entry wait; they get older than expires", BEAT_EVERY + BEAT_EXPIRES + 0.2),  # cell 15
     ],
     "17_progress_and_monitoring": [
         ("check_setup()", SETUP_CHECK),  # cell 2

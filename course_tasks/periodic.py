@@ -48,11 +48,11 @@ register({
         "ru": "процессов beat, отправивших последние запуски (их {count}): {senders}",
     },
     "periodic_waiting": {
-        "en": "waiting in course.clock, no worker, beat stopped: {runs}",
-        "ru": "ждут в course.clock (воркера нет, beat остановлен): {runs}",
+        "en": "waiting in course.clock, nobody taking them, beat stopped: {runs}",
+        "ru": "ждут в course.clock (их никто не берёт, beat остановлен): {runs}",
     },
-    "periodic_ran": {"en": "{entry}: run once the worker was back: {ran}",
-                     "ru": "{entry}: выполнено, когда воркер вернулся: {ran}"},
+    "periodic_ran": {"en": "{entry}: run once the worker took messages again: {ran}",
+                     "ru": "{entry}: выполнено, когда воркер снова стал брать сообщения: {ran}"},
     "periodic_stored": {"en": "{entry}: has run: {ran}", "ru": "{entry}: уже запускалась: {ran}"},
     "periodic_next": {"en": "timezone {zone}: next run {when}", "ru": "часовой пояс {zone}: следующий запуск {when}"},
 })
