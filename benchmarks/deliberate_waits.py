@@ -28,7 +28,7 @@ KILL_AFTER = 0.5  # course_tasks/faults.py: kill_worker/kill_pool_process(after=
 # A worker restarted by the supervisor answers again after this long: the fastest "works again (N s after it
 # stopped)" in the supervisor.log of test runs on a quiet machine (2026-11-21: 0.6 s; 0.6-4.3 s under load).
 WORKER_RESTART = 0.6
-# A worker a lesson starts from its notebook (lessons 19-20, course_tasks/lesson_workers.py) answers after this long:
+# A lesson's own worker (lessons 15, 19, 20; course_tasks/lesson_workers.py) answers after this long:
 # the fastest start measured on a quiet machine (1.04-1.18 s; 2-6 s under a load of 10-14); several started at once
 # count once.
 LESSON_WORKER_START = 1.0
@@ -36,6 +36,10 @@ SPIN = 0.25  # course_tasks/operations.py SPIN_SECONDS: one spin(SPIN), CPU-boun
 SETTLE = 0.3  # course_tasks/operations.py SETTLE: running_and_reserved() waits for counts that stay the same
 SOFT_SHUTDOWN = 2  # settings.LESSON_WORKERS soft@course: worker_soft_shutdown_timeout=2 (it waits all of it)
 RESULT_EXPIRES = 2  # settings.LESSON_WORKERS results@course: result_expires=2
+TICK = 1 / 5  # course_tasks/routing.py RATE: tick's rate_limit, 5 a second on each worker
+ASK = 1.0  # course_tasks/routing.py ASK_SECONDS: consumers() gives every worker this long to answer
+BEAT_EVERY = 2.0  # course_tasks/periodic.py EVERY: the interval of the schedule's every-2-seconds entries
+BEAT_EXPIRES = 1.0  # course_tasks/periodic.py EXPIRES: the expires of every-2-seconds-expiring
 
 WAITS = {
     "00_broker_worker_backend": [
@@ -128,6 +132,31 @@ WAITS = {
         ("chord of square(2), divide(1, 0), square(3): one round", SQUARE),  # cell 13
         ("group of 10 squares | xsum: 3 rounds", 3 * SQUARE),  # cell 19
     ],
+    "15_routing_and_dedicated_workers": [
+        ("check_setup()", SETUP_CHECK),  # cell 2
+        ("slow@course and fast@course start", LESSON_WORKER_START),  # cell 4
+        ("running_and_reserved() on fast@course", SETTLE),  # cell 6
+        ("active_queues: every worker is given the whole second", ASK),  # cell 17
+        ("one@course starts, 10 ticks at 5/s; one and two start, 20 ticks at 2 x 5/s",
+         2 * LESSON_WORKER_START + 9 * TICK + 9 * TICK),  # cell 20
+        ("one@course starts, settles; two@course starts, one@course settles again",
+         2 * LESSON_WORKER_START + 2 * SETTLE),  # cell 23
+        ("one@course starts, settles; two@course starts", 2 * LESSON_WORKER_START + SETTLE),  # cell 25
+    ],
+    "16_periodic_tasks": [
+        ("check_setup()", SETUP_CHECK),  # cell 2
+        ("clock@course and beat start; three runs, the first one interval after the start",
+         2 * LESSON_WORKER_START + 3 * BEAT_EVERY),  # cell 6
+        ("beat stopped 7 s, started again; two runs, the second one interval after the first",
+         7.0 + LESSON_WORKER_START + BEAT_EVERY),  # cell 9
+        ("beat2 starts; 5 runs of two beats; 3 runs of one", LESSON_WORKER_START + 2 * BEAT_EVERY + 3 * BEAT_EVERY),
+        # cell 12
+        ("two runs of each entry wait; they get older than expires", BEAT_EVERY + BEAT_EXPIRES + 0.2),  # cell 15
+    ],
+    "17_progress_and_monitoring": [
+        ("check_setup()", SETUP_CHECK),  # cell 2
+        ("watch@course starts", LESSON_WORKER_START),  # cell 4
+    ],
     "18_testing_tasks": [
         ("check_setup()", SETUP_CHECK),  # cell 2
         ("notify(7) on worker@course: 2 retries, 1 s apart", 2.0),  # cell 14
@@ -177,6 +206,11 @@ EXERCISE_WAITS = {
     "14.1": [("chord of 20 squares: 5 rounds on 4 processes", 5 * SQUARE)],
     "14.3": [("the checker's chord of nap(0.6), nap(0.2), nap(0.4)", 0.6)],
     "14.4": [("one round of the header; the checker waits for a second alert", SQUARE + 1.0)],
+    "15.1": [("slow@course and fast@course start", LESSON_WORKER_START)],
+    "15.2": [("slow@course and fast@course start", LESSON_WORKER_START)],
+    "15.3": [("one@course starts, settles; two@course starts", 2 * LESSON_WORKER_START + SETTLE)],
+    "17.1": [("watch@course starts", LESSON_WORKER_START)],
+    "17.2": [("watch@course starts", LESSON_WORKER_START)],
     "19.1": [("prefetch@course starts; running_and_reserved()", LESSON_WORKER_START + SETTLE)],
     "19.2": [("recycle@course starts", LESSON_WORKER_START)],
     "19.3": [("soft@course starts; its soft shutdown waits 2 s", LESSON_WORKER_START + 2.0)],

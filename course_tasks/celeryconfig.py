@@ -5,6 +5,7 @@ still choose its broker after importing the course). The names are Celery's (doc
 defaults"). What the course adds for its own sake (timeouts for a broker that does not answer, clearer
 errors) is in ``course_tasks/machinery/plumbing.py``.
 """
+from celery.schedules import crontab
 from kombu import Exchange, Queue
 
 from . import settings
@@ -47,3 +48,16 @@ task_routes = {
 # Events, so that Flower (python3 course.py up --flower) shows what the workers do.
 worker_send_task_events = True
 task_send_sent_event = True
+
+# What celery beat sends (lesson 16; the lesson starts beat itself: python3 course.py beat beat). Workers ignore it.
+# Every 2 s a stamp to clock@course's queue, once more with expires=1 (a run not started within 1 s is dropped), and
+# a nightly one at 4:00 in the app's timezone (UTC: the course sets no `timezone`).
+beat_schedule = {
+    "every-2-seconds": {"task": "course_tasks.periodic.stamp", "schedule": 2.0, "args": ("every-2-seconds",),
+                        "options": {"queue": "course.clock"}},
+    "every-2-seconds-expiring": {"task": "course_tasks.periodic.stamp", "schedule": 2.0,
+                                 "args": ("every-2-seconds-expiring",),
+                                 "options": {"queue": "course.clock", "expires": 1.0}},
+    "every-night-at-4": {"task": "course_tasks.periodic.stamp", "schedule": crontab(hour=4, minute=0),
+                         "args": ("every-night-at-4",), "options": {"queue": "course.clock"}},
+}

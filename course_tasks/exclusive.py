@@ -83,6 +83,7 @@ _held_lock = threading.Lock()
 
 
 @signals.worker_init.connect
+@signals.beat_init.connect  # celery beat sends for a notebook (lesson 16): it never waits for that notebook's holds
 def _mark_worker(**_):
     global _in_worker
     _in_worker = True

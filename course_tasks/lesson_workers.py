@@ -1,4 +1,4 @@
-"""Workers of a lesson's own (lessons 19 and 20): another pool, other settings, started from the notebook while the
+"""Workers of a lesson's own (lessons 15, 19 and 20): another pool, other settings, started from the notebook while the
 lesson needs them, each on a queue of its own (``settings.LESSON_WORKERS``).
 
     pools = lesson_workers("threads", "solo")     # starts both, prints one line each
@@ -106,8 +106,9 @@ def _stop_open():
 
 
 def lesson_workers(*names, extra=(), env=None, fresh=True):
-    """Start the workers of ``names`` ("threads", "solo", "prefetch", "recycle", "memory", "warm", "cold", "soft",
-    "results", "db", "dbthreads", "dbspawn"), wait until each answers, print what runs; a :class:`LessonWorkers`.
+    """Start the workers of ``names`` ("slow", "fast", "one", "two", "threads", "solo", "prefetch", "recycle",
+    "memory", "warm", "cold", "soft", "results", "db", "dbthreads", "dbspawn"), wait until each answers, print what
+    runs; a :class:`LessonWorkers`.
 
     ``extra``: more arguments of their celery command (``("--prefetch-multiplier", "3")``: the last of two same
     options wins); ``env``: more environment variables; ``fresh=False``: keep what waits in their queues."""

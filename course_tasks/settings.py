@@ -160,10 +160,11 @@ def roles() -> dict:
         Role("rabbitmq", "course_tasks.rabbitmq", rabbitmq_node(),
              (rabbitmq_queue(),), broker="rabbitmq"),
         *LESSON_WORKERS,
+        *LESSON_SERVICES,
     )}
 
 
-# The workers a lesson starts from its notebook while it needs them (lessons 19, 20): each on a queue of its own.
+# The workers a lesson starts from its notebook while it needs them (lessons 15, 19, 20): each on a queue of its own.
 LESSON_WORKERS = (
     Role("threads", "course_tasks", "threads@course", ("course.threads",), concurrency=20, pool="threads", lesson=19),
     Role("solo", "course_tasks", "solo@course", ("course.solo",), pool="solo", lesson=19),
@@ -185,6 +186,24 @@ LESSON_WORKERS = (
          options=("--include", "course_tasks.shop"), lesson=20),
     Role("dbspawn", "course_tasks", "dbspawn@course", ("course.dbspawn",), concurrency=4,
          options=("--include", "course_tasks.shop", "--pool-start-method=spawn"), lesson=20),
+    # Lesson 15: a worker for slow tasks, one for fast ones, and two that share one queue.
+    Role("slow", "course_tasks", "slow@course", ("course.slow",), lesson=15),
+    Role("fast", "course_tasks", "fast@course", ("course.fast",), lesson=15),
+    Role("one", "course_tasks", "one@course", ("course.shared",), lesson=15),
+    Role("two", "course_tasks", "two@course", ("course.shared",), lesson=15),
+    # Lesson 16: the worker of what celery beat sends.
+    Role("clock", "course_tasks", "clock@course", ("course.clock",), lesson=16),
+    # Lesson 17: a worker with a log of its own, for a task that reports its progress.
+    Role("watch", "course_tasks", "watch@course", ("course.watch",), lesson=17),
+)
+
+# The other Celery processes a lesson starts from its notebook (lesson 16: celery beat, and a second one), each with a
+# schedule file of its own (``--schedule``); ``--max-interval 1``: beat looks at its schedule at least every second.
+LESSON_SERVICES = (
+    Role("beat", "course_tasks", "beat@course", kind="beat",
+         options=("--schedule", ".course/beat/beat-schedule", "--max-interval", "1"), lesson=16),
+    Role("beat2", "course_tasks", "beat2@course", kind="beat",
+         options=("--schedule", ".course/beat/beat2-schedule", "--max-interval", "1"), lesson=16),
 )
 
 

@@ -38,6 +38,8 @@ TITLES = {
     "chunks": {"en": "chunks", "ru": "пачки (chunks)"},
     "one_by_one": {"en": "one by one", "ru": "по одной"},
     "loop": {"en": "a loop of delay()", "ru": "цикл из delay()"},
+    "one_queue": {"en": "one queue, one worker", "ru": "одна очередь, один воркер"},
+    "own_queues": {"en": "slow and quick tasks on workers of their own", "ru": "медленные и быстрые у своих воркеров"},
 }
 
 

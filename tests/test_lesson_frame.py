@@ -7,10 +7,6 @@ import re
 import pytest
 from lessons import LANGS, NOTEBOOKS, lesson_names, source
 
-# The lessons whose frame is still being written (issue 18, item 1): their checks may fail (xfail, not strict).
-# Take a lesson's number out when its frame is in; delete the set when it is empty.
-FRAME_PENDING = {f"{n:02d}" for n in range(15, 18)}  # 00-14 and 18-20 have theirs
-
 FRAME = {
     "en": {"objectives": "**You will be able to:**", "key_points": "### Key points", "exercises": "## Exercises",
            "time": re.compile(r"^\*\*Time:\*\* (\d+) min teaching \+ (\d+) min exercises$", re.MULTILINE)},
@@ -77,9 +73,7 @@ def problems(nb, lang):
 def lessons():
     for name in lesson_names("en"):
         for lang in LANGS:
-            marks = [pytest.mark.xfail(strict=False, reason="issue 18 item 1: this lesson's frame is not written yet")
-                     ] if name[:2] in FRAME_PENDING else []
-            yield pytest.param(lang, name, marks=marks, id=f"{lang}-{name}")
+            yield pytest.param(lang, name, id=f"{lang}-{name}")
 
 
 @pytest.mark.parametrize("lang, name", list(lessons()))

@@ -21,7 +21,7 @@ def test_every_role_runs_by_one_command_line_form():
 
 def test_a_setup_starts_the_roles_of_its_brokers():
     assert settings.roles_to_start(rabbitmq=False) == list(settings.LOCAL_ROLES)
-    lesson = {role.name for role in settings.LESSON_WORKERS}  # started by their lesson's notebook, not by a setup
+    lesson = {role.name for role in (*settings.LESSON_WORKERS, *settings.LESSON_SERVICES)}  # a lesson starts them
     assert set(settings.roles_to_start(rabbitmq=True)) == set(settings.roles()) - lesson
 
 

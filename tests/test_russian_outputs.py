@@ -32,7 +32,8 @@ QUOTED = re.compile(r"'[A-Za-z_]\w*'")  # a one-word string in a repr: a key, a 
 COMMAND = re.compile(r"python3 course\.py [\w -]+|celery -A \S+[\w -]*")  # a command line the course names
 PRODUCTS = {"Redis", "Valkey", "RabbitMQ", "Celery", "Python", "JSON", "AMQP"}
 PRODUCT_NAMES = {name.lower() for name in PRODUCTS}  # in any case: shout("celery") prints CELERY!
-VALUES = {"json", "redis", "amqp", settings.DEFAULT_QUEUE}  # a serializer, a transport, the course's default queue
+VALUES = {"json", "redis", "amqp", settings.DEFAULT_QUEUE,  # a serializer, a transport, the course's default queue
+          "prefork", "threads", "solo", "concurrency"}  # Celery's pools and its --concurrency (a lesson worker's line)
 # What Celery, kombu, redis-py, IPython and Python print themselves: exception texts, the celery command's output.
 FOREIGN = [
     re.compile(r"tasks \{.*\} flagged as revoked"), "Never call result.get() within a task!", "See https://docs.celeryq.dev/en/latest/userguide/tasks.html#",
@@ -42,7 +43,7 @@ FOREIGN = [
     "Object of type", "positional arguments but", "were given", "takes", "Error 111 connecting to",
     "Connection refused", "inequivalent arg", "for queue", "in vhost", "received", "but current is", "Queue.declare",
     "Error: No nodes replied within time constraint", "node online", "nodes online", "- empty -", ": OK", "pong",
-    "env:", "TaskPool",
+    "env:", "TaskPool", "Scheduler: Sending due task",
     "SQLite objects created in a thread can only be used in that same thread",  # Python's sqlite3 (lesson 20)
 ]
 # pytest's own words for a test's outcome (run_tests() reports them as pytest does: PASSED, "3 passed, 1 failed")

@@ -79,7 +79,9 @@ def without_exercises(path: Path, folder: Path) -> Path:
     return folder / path.name
 
 
-@pytest.mark.parametrize("lesson", ["04_group.ipynb", "07_priorities_redis.ipynb", "10_your_own_task.ipynb"])
+@pytest.mark.parametrize("lesson", ["04_group.ipynb", "07_priorities_redis.ipynb", "10_your_own_task.ipynb",
+                                    "15_routing_and_dedicated_workers.ipynb", "16_periodic_tasks.ipynb",
+                                    "17_progress_and_monitoring.ipynb"])
 def test_twins_at_the_same_time_give_their_stored_outputs(lesson, tmp_path):
     paths = [NOTEBOOKS / lang / lesson for lang in ("en", "ru")]
     if lesson == "10_your_own_task.ipynb":

@@ -24,7 +24,8 @@ from redis.exceptions import RedisError
 HEADER = "journal"
 KEY_PREFIX = "course:journal:"
 KEEP_SECONDS = 24 * 3600
-KEY = uuid.uuid4().hex  # this process's journal (a notebook kernel's)
+JOURNAL_ENV = "COURSE_JOURNAL"  # a process a notebook starts to send for it (celery beat, lesson 16) gets its journal
+KEY = os.environ.get(JOURNAL_ENV) or uuid.uuid4().hex  # this process's journal (a notebook kernel's)
 SHOWN_CHARS = 2000  # the longest repr a journal entry keeps
 
 logger = get_task_logger(__name__)

@@ -1,5 +1,7 @@
-"""The workers a lesson starts from its notebook (``settings.LESSON_WORKERS``: lessons 19 and 20), and only those:
-every one goes through here, from its start to its end.
+"""The workers a lesson starts from its notebook (``settings.LESSON_WORKERS``: lessons 15-17, 19 and 20), and only
+those, and the other Celery processes it starts (``settings.LESSON_SERVICES``: lesson 16's celery beat, ready once
+its log says "beat: Starting...", stopped with SIGTERM so that it saves its schedule file, which a fresh start
+removes): every one goes through here, from its start to its end.
 
 - **Started** by the course's own command, ``python -m course_tasks worker ROLE [ARGS]`` (what ``up`` and
   docker-compose.yml run for the course's other workers), with the notebook's environment (its broker), in a process
@@ -40,6 +42,7 @@ from ..errors import SetupError, one_line
 from ..i18n import register, say
 from ..waiting import wait_until
 from .plumbing import control_app
+from .probes import redis_client
 from .services import ROOT, Service, course_command
 from .unacked import forget
 
@@ -48,6 +51,7 @@ WATCH_EVERY = 0.5  # seconds between two looks of a lesson worker at its parent
 READY_TIMEOUT = 60.0  # a worker answers in 1-2 s, three at once in 2-8 s on a busy 2-core machine
 LEFTOVER_TIMEOUT = 10.0  # a worker of the same name, asked to shut down, is gone within this
 STOP_TIMEOUT = 10.0  # a busy worker's cold shutdown; then it is killed
+BEAT_READY = "beat: Starting..."  # celery beat's log line as it starts (celery/beat.py, Service.start)
 BINDINGS = "_kombu.binding.celery.pidbox"  # kombu's Redis set of the workers listening for control messages
 SEPARATORS = (":", "\x06\x16")  # the course's separator of that set's members, and kombu's default
 
@@ -61,6 +65,8 @@ register({
         "ru": "{node}: уже работает (его запустил этот ноутбук)",
     },
     "lw_stopped": {"en": "stopped {nodes}", "ru": "остановлено: {nodes}"},
+    "lw_started_service": {"en": "started celery {kind} ({name}): {options}",
+                           "ru": "запущен celery {kind} ({name}): {options}"},
     "lw_exited": {
         "en": "{node} did not start: its process exited ({reason}). The end of its log, {log}:\n{tail}",
         "ru": "{node} не запустился: его процесс завершился ({reason}). Конец его лога, {log}:\n{tail}",
@@ -150,7 +156,7 @@ class LessonWorker:
 
     @property
     def node(self):
-        return self.role.node
+        return self.role.label
 
     @property
     def pid(self):
@@ -161,6 +167,8 @@ class LessonWorker:
 
     def started_line(self):
         options = [*self.role.options, *self.extra]
+        if self.role.kind != "worker":
+            return say("lw_started_service", kind=self.role.kind, name=self.role.name, options=" ".join(options))
         return say("lw_started", node=self.node, pool=self.role.pool, concurrency=self.role.concurrency,
                    queues=",".join(self.role.queues), options=" " + " ".join(options) if options else "")
 
@@ -176,7 +184,7 @@ def start(names, extra=(), env=None, fresh=True):
     ``extra``/``env``: more arguments of their celery command, more environment variables; ``fresh``: drop what
     waits in their queues first."""
     global _spawner
-    lesson_roles = [role.name for role in settings.LESSON_WORKERS]
+    lesson_roles = [role.name for role in (*settings.LESSON_WORKERS, *settings.LESSON_SERVICES)]
     for name in names:
         if name not in lesson_roles:
             raise SetupError(say("lw_not_ours", role=name, roles=", ".join(lesson_roles)))
@@ -193,7 +201,11 @@ def start(names, extra=(), env=None, fresh=True):
             continue
         if running is not None:
             stop([running])
-        _clear_leftovers(control, settings.roles()[name], fresh)
+        role = settings.roles()[name]
+        if role.kind == "worker":
+            _clear_leftovers(control, role, fresh)
+        elif fresh:
+            _forget_schedule(role)
         worker = LessonWorker(name, extra, env)
         _spawner.run(worker.service.start)
         RUNNING[name] = worker
@@ -217,7 +229,10 @@ def _wait_ready(control, workers):
                 tail = "\n".join(worker.service.log_since().strip().splitlines()[-12:])
                 raise SetupError(say("lw_exited", node=worker.node, reason=f"{reason} {detail}".strip(),
                                      log=worker.service.log_path, tail=tail))
-            if control.control.ping(destination=[worker.node], timeout=0.2):
+            if worker.role.kind != "worker":
+                if BEAT_READY in worker.service.log_since():  # celery beat answers no ping: its log says it runs
+                    pending.remove(worker)
+            elif control.control.ping(destination=[worker.node], timeout=0.2):
                 pending.remove(worker)
         return not pending
 
@@ -243,9 +258,25 @@ def _clear_leftovers(control, role, fresh):
         forget(settings.broker_url(), role.queues)
 
 
+def schedule_file(role):
+    """The schedule file of a celery beat ``role`` (its ``--schedule`` option), or None."""
+    options = list(role.options)
+    return ROOT / options[options.index("--schedule") + 1] if "--schedule" in options else None
+
+
+def _forget_schedule(role):
+    """Remove a beat's schedule file (shelve may have made it ``name``, ``name.db`` or ``name.dat/.dir/.bak``)."""
+    path = schedule_file(role)
+    if path is None:
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    for found in path.parent.glob(path.name + "*"):
+        found.unlink(missing_ok=True)
+
+
 def _unbind(node):
     """Remove ``node``'s control binding (and its list), which a killed worker leaves in kombu's Redis set."""
-    client = redis.Redis.from_url(settings.broker_url(), socket_connect_timeout=2, socket_timeout=2)
+    client = redis_client(settings.broker_url(), timeout=2)  # redis+socket:// too (the embedded broker of `up`)
     queue_name = f"{node}.celery.pidbox"
     stale = [m for m in client.smembers(BINDINGS)
              if any(m.decode(errors="replace").endswith(sep + queue_name) for sep in SEPARATORS)]
@@ -275,6 +306,11 @@ def stop(workers):
             del RUNNING[worker.role.name]
         service = worker.service
         if service.proc is None:
+            continue
+        if service.alive() and worker.role.kind != "worker":  # celery beat: SIGTERM, and it saves its schedule
+            stopped.append(worker.node)
+            service.send_stop()
+            service.wait_stopped(STOP_TIMEOUT)
             continue
         if service.alive():
             stopped.append(worker.node)
