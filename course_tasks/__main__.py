@@ -3,6 +3,7 @@
     up [--flower] [--no-jupyter]   broker (the embedded one if none answers) + workers + JupyterLab
     worker ROLE [CELERY ARGS]      one worker: main, priority, play, delivery, rabbitmq ... (settings.roles());
                                    more arguments go to its celery command (a lesson's exercise: --concurrency 2)
+    beat ROLE                      one celery beat: beat, beat2 (lesson 16 starts them itself, from its notebook)
     jupyter | flower               one service, as docker-compose.yml runs it (JupyterLab on my-notebooks/)
     reset LESSON [--lang en|ru]    start a lesson over: a fresh copy in my-notebooks/ (yours kept aside)
     check                          is the broker there, are the workers answering? (5 s at most)

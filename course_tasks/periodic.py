@@ -30,8 +30,20 @@ RUNS_TIMEOUT = 30.0
 
 register({
     "periodic_not_ran": {
-        "en": "celery beat did not send {count} run(s) within {seconds:g} s. Its log: {log}",
-        "ru": "celery beat не отправил {count} запуск(а) за {seconds:g} с. Его лог: {log}",
+        "en": "{count} run(s) did not happen within {seconds:g} s: celery beat sends them, clock@course (started by "
+              "this notebook) runs them. beat's log: {log}",
+        "ru": "за {seconds:g} с не прошло запусков: {count}. Их отправляет celery beat, а выполняет clock@course "
+              "(его запускает этот ноутбук). Лог beat: {log}",
+    },
+    "periodic_not_queued": {
+        "en": "celery beat did not put {count} run(s) of each entry in {queue} within {seconds:g} s. Its log: {log}",
+        "ru": "celery beat не положил в {queue} по {count} запуска каждой записи за {seconds:g} с. Его лог: {log}",
+    },
+    "periodic_not_drained": {
+        "en": "{queue} still holds {count} message(s) after {seconds:g} s: clock@course, started by this notebook, "
+              "did not take them. Its log: {log}",
+        "ru": "в {queue} через {seconds:g} с всё ещё лежит сообщений: {count} — clock@course, запущенный этим "
+              "ноутбуком, их не забрал. Его лог: {log}",
     },
     "periodic_runs": {
         "en": "{entry}: {count} runs, sent by {senders} beat process(es); gaps of at least {gap:g} s: {ok}",
@@ -142,7 +154,8 @@ def fill_while_down(beat, count=2, timeout=RUNS_TIMEOUT):
     ``beat`` at once, then wait until the last of them is older than :data:`EXPIRES`; the time it is done."""
     entries = ("every-2-seconds", "every-2-seconds-expiring")
     if not wait_until(lambda: all(waiting(e) >= count for e in entries), timeout, every=0.05):
-        raise SetupError(say("periodic_not_ran", count=count, seconds=timeout, log=schedule_file()))
+        log = lesson_procs.RUNNING["beat"].service.log_path if "beat" in lesson_procs.RUNNING else "-"
+        raise SetupError(say("periodic_not_queued", count=count, queue=QUEUE, seconds=timeout, log=log))
     beat.stop()
     time.sleep(EXPIRES + 0.2)  # the point: the waiting runs get older than their expires
     print(say("periodic_waiting", runs={e: waiting(e) for e in entries}))
@@ -152,7 +165,8 @@ def fill_while_down(beat, count=2, timeout=RUNS_TIMEOUT):
 def show_stale(results_since, timeout=RUNS_TIMEOUT):
     """Once the worker is back: wait until :data:`QUEUE` is empty, then print what ran of each entry."""
     if not wait_until(lambda: queued() == 0, timeout, every=0.05):
-        raise SetupError(say("periodic_not_ran", count=queued(), seconds=timeout, log=QUEUE))
+        log = lesson_procs.RUNNING["clock"].service.log_path if "clock" in lesson_procs.RUNNING else "-"
+        raise SetupError(say("periodic_not_drained", queue=QUEUE, count=queued(), seconds=timeout, log=log))
     wait_until(lambda: len(runs("every-2-seconds", results_since)) >= 2, timeout, every=0.05)
     for entry in ("every-2-seconds", "every-2-seconds-expiring"):
         print(say("periodic_ran", entry=entry, ran=len(runs(entry, results_since))))

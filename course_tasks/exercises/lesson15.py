@@ -18,6 +18,10 @@ ROUTES_15_1 = {
 WAIT = 5.0  # seconds a task of a check may take to run on an idle worker before it counts as stuck
 
 register({
+    "exercise.15.2.type": {
+        "en": "the answer is a router function: def answer(name, args, kwargs, options, task=None, **kw)",
+        "ru": "ответ — функция-маршрутизатор: def answer(name, args, kwargs, options, task=None, **kw)",
+    },
     "exercise15_stuck": {
         "en": "{name} -> {queue}: still PENDING, {waiting} message(s) waiting in that queue",
         "ru": "{name} -> {queue}: всё ещё PENDING, сообщений в этой очереди: {waiting}",
@@ -65,7 +69,7 @@ def _(prediction):
              "возвращает каждый маршрут, с --queues у slow@course и fast@course.")
 def _(answer):
     if not callable(answer):
-        raise TypeError("the answer is a router function: def answer(name, args, kwargs, options, task=None, **kw)")
+        raise TypeError(say("exercise.15.2.type"))
     gate = routing.new_gate()
     routing.open_gate(gate)  # the report returns at once
     wanted = {"report": "slow@course", "quick": "fast@course", "tick": "fast@course"}

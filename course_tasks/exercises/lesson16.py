@@ -16,6 +16,8 @@ WHEN = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d")
 START_16_2, END_16_2 = periodic.utc(2026, 12, 11, 16, 0), periodic.utc(2026, 12, 14, 10, 0)
 
 register({
+    "exercise.16.2.type": {"en": "the answer is a crontab(...)",
+                           "ru": "ответ — crontab(...)"},
     "exercise16_runs": {"en": "{count} runs from {start} to {end}; the first ones: {first}",
                         "ru": "запусков с {start} по {end}: {count}; первые: {first}"},
 })
@@ -50,7 +52,7 @@ def _expected_16_2():
              "hour='9-17' (с 9:00 до 17:56), а с понедельника по пятницу — day_of_week='mon-fri'.")
 def _(answer):
     if not isinstance(answer, crontab):
-        raise TypeError("the answer is a crontab(...)")
+        raise TypeError(say("exercise.16.2.type"))
     seen = periodic.runs_between(answer, "UTC", START_16_2, END_16_2)
     first = ", ".join(when.strftime("%m-%d %H:%M") for when in seen[:3])
     note = say("exercise16_runs", count=len(seen), start=START_16_2.strftime("%m-%d %H:%M"),

@@ -1,8 +1,14 @@
 """Exercises of lesson 17: progress and monitoring. The checkers run the task on watch@course, which they start, and
 open its steps one by one, so what the answer sees at each step is always the same."""
 from .. import lesson_workers, monitoring
+from ..i18n import register, say
 from ..waiting import wait_until
 from . import exercise
+
+register({
+    "exercise.17.2.type": {"en": "the answer is a function: percent(result) -> a number from 0 to 100",
+                           "ru": "ответ — функция: percent(result) -> число от 0 до 100"},
+})
 
 STATES = ("PENDING", "STARTED", "PROGRESS", "SUCCESS", "RECEIVED")
 
@@ -50,7 +56,7 @@ def _call(answer, job):
              "SUCCESS. Сначала посмотрите на result.state, потом читайте info так, как его заполняет это состояние.")
 def _(answer):
     if not callable(answer):
-        raise TypeError("the answer is a function: percent(result) -> a number from 0 to 100")
+        raise TypeError(say("exercise.17.2.type"))
     seen, wanted = [], [0, 0, 25, 50, 75, 100, 100]
     with lesson_workers.lesson_workers("watch") as watch:
         blocker_gate, gate = monitoring.new_gate(), monitoring.new_gate()
