@@ -1,13 +1,9 @@
 """The checkers of lessons 18-20 cannot be passed without the idea: the wrong answers a learner is likely to give are
 rejected, for the reason the exercise is about (live: real pytest runs, real workers, real SQLite)."""
 import sqlite3
-import textwrap
-
-import pytest
 
 from course_tasks import shop
 from course_tasks.exercises import forget_predictions, verdict
-from course_tasks.playground import PLAYGROUND
 
 
 def right(exercise_id, answer):
@@ -26,22 +22,8 @@ def test_18_1_a_prediction_that_results_are_serialized_is_wrong():
     assert right("18.1", {"a"})
 
 
-@pytest.fixture
-def test_file():
-    written = []
-
-    def write(name, source):
-        (PLAYGROUND / name).write_text(textwrap.dedent(source), encoding="utf-8")
-        written.append(PLAYGROUND / name)
-        return name
-
-    yield write
-    for path in written:
-        path.unlink(missing_ok=True)
-
-
-def test_18_3_tests_that_only_check_a_call_or_send_for_real_are_rejected(test_file):
-    weak = test_file("test_cancel_weak.py", """
+def test_18_3_tests_that_only_check_a_call_or_send_for_real_are_rejected(playground_file):
+    weak = playground_file("""
         from unittest import mock
 
         from course_tasks import receipts
@@ -52,9 +34,9 @@ def test_18_3_tests_that_only_check_a_call_or_send_for_real_are_rejected(test_fi
             with mock.patch.object(receipts.refund, "delay") as delay:
                 receipts.cancel_order(orders, 8)
             assert delay.called
-    """)
+    """, "test_cancel_weak.py")
     assert not right("18.3", weak)  # refunds_unpaid and refunds_another pass it
-    sends = test_file("test_cancel_sends.py", """
+    sends = playground_file("""
         from course_tasks import receipts
 
 
@@ -62,7 +44,7 @@ def test_18_3_tests_that_only_check_a_call_or_send_for_real_are_rejected(test_fi
             orders = {8: {"total": 4, "paid": True}}
             receipts.cancel_order(orders, 8)
             assert orders[8]["cancelled"]
-    """)
+    """, "test_cancel_sends.py")
     assert not right("18.3", sends)  # it sends a real message
 
 

@@ -3,34 +3,14 @@ bounded run, none of the course's own test configuration; and the course's test 
 test files (pyproject.toml's --ignore=notebooks/playground)."""
 import subprocess
 import sys
-import textwrap
 import time
 import uuid
 from pathlib import Path
-
-import pytest
 
 from course_tasks import run_tests as runner
 from course_tasks.playground import PLAYGROUND
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def playground_file():
-    """Write a test file into the playground (removed afterwards); its name."""
-    written = []
-
-    def write(source, name=None):
-        name = name or f"test_probe_{uuid.uuid4().hex[:8]}.py"
-        PLAYGROUND.mkdir(parents=True, exist_ok=True)
-        (PLAYGROUND / name).write_text(textwrap.dedent(source), encoding="utf-8")
-        written.append(PLAYGROUND / name)
-        return name
-
-    yield write
-    for path in written:
-        path.unlink(missing_ok=True)
 
 
 def test_the_report_names_each_outcome_and_reads_the_same_twice(playground_file):
