@@ -1,11 +1,12 @@
 """Fixtures shared by the test modules of tests/ (the test run's hooks are in ../conftest.py)."""
 import textwrap
 import uuid
+from pathlib import Path
 
 import pytest
 from test_launcher import Launcher
 
-from course_tasks.playground import PLAYGROUND
+from course_tasks import settings
 
 
 @pytest.fixture
@@ -27,10 +28,12 @@ def playground_file():
     written = []
 
     def write(source, name=None):
+        # read when called: this file is imported before the run's hooks point the playground at the test setup's
+        playground = Path(settings.playground_dir())
         name = name or f"test_probe_{uuid.uuid4().hex[:8]}.py"
-        PLAYGROUND.mkdir(parents=True, exist_ok=True)
-        (PLAYGROUND / name).write_text(textwrap.dedent(source), encoding="utf-8")
-        written.append(PLAYGROUND / name)
+        playground.mkdir(parents=True, exist_ok=True)
+        (playground / name).write_text(textwrap.dedent(source), encoding="utf-8")
+        written.append(playground / name)
         return name
 
     yield write
