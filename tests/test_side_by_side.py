@@ -1,6 +1,7 @@
 """Two notebooks at once against one live setup give their stored outputs: the English and the Russian twin
-of a lesson that times the worker (04), of one that orders it (07) and of one that rewrites and restarts a
-worker (10), each pair run by two kernels at the same time. The cells that time, order, kill or restart a
+of a lesson that times the worker (04), of one that orders it (07), of one that rewrites and restarts a
+worker (10), and of every lesson of Part III (15-20: routing, beat, monitoring, pytest runs, worker operations,
+databases), each pair run by two kernels at the same time. The cells that time, order, kill or restart a
 worker hold it (course_tasks.exclusive; lesson 10's %%playground holds play@course for its notebook); the
 other notebook waits, and says so in a notice that is not part of the lesson's output. Lessons 11-14 pass
 this test as well (run by hand: add them to the list); they are left out to keep the suite short.
@@ -81,7 +82,8 @@ def without_exercises(path: Path, folder: Path) -> Path:
 
 @pytest.mark.parametrize("lesson", ["04_group.ipynb", "07_priorities_redis.ipynb", "10_your_own_task.ipynb",
                                     "15_routing_and_dedicated_workers.ipynb", "16_periodic_tasks.ipynb",
-                                    "17_progress_and_monitoring.ipynb"])
+                                    "17_progress_and_monitoring.ipynb", "18_testing_tasks.ipynb",
+                                    "19_operating_workers.ipynb", "20_tasks_and_your_database.ipynb"])
 def test_twins_at_the_same_time_give_their_stored_outputs(lesson, tmp_path, pytestconfig):
     paths = [NOTEBOOKS / lang / lesson for lang in ("en", "ru")]
     if "%%playground" in paths[0].read_text(encoding="utf-8"):
