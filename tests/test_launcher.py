@@ -1,19 +1,18 @@
 """The learner's command, end to end: `python -m course_tasks up` (what `python3 course.py up` runs in .venv)
 starts a broker where none answers, the workers and JupyterLab, and stops everything it started on Ctrl-C."""
 import os
-import queue
 import re
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
 from pathlib import Path
 
 import pytest
+from printed import Printed
 
 from course_tasks.machinery.probes import free_port, port_in_use, redis_answers
 from course_tasks.machinery.services import ROOT
@@ -64,38 +63,8 @@ class Launcher:
         self.proc = subprocess.Popen([sys.executable, "-m", "course_tasks", "up", *args], cwd=ROOT, env=env,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                      start_new_session=True)
-        self.output = []
-        self.lines = queue.Queue()
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            self.lines.put(line)
-        self.lines.put(None)  # end of output
-
-    def wait_for(self, pattern, timeout=60):
-        """The match of ``pattern`` in the next lines the launcher prints; fails after ``timeout`` s."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            if line is None:
-                self.lines.put(None)
-                break
-            self.output.append(line)
-            match = re.search(pattern, line)
-            if match:
-                return match
-        pytest.fail(f"no {pattern!r} in the launcher's output:\n{''.join(self.output)}")
-
-    def rest(self):
-        """All it printed until it ended."""
-        while (line := self.lines.get(timeout=30)) is not None:
-            self.output.append(line)
-        self.lines.put(None)
-        return "".join(self.output)
+        self.printed = Printed(self.proc, "the launcher")
+        self.output, self.wait_for, self.rest = self.printed.output, self.printed.wait_for, self.printed.rest
 
     def ctrl_c(self, timeout=30):
         self.proc.send_signal(signal.SIGINT)

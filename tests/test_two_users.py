@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import pwd
-import queue
 import re
 import secrets
 import shutil
@@ -28,7 +27,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -36,6 +34,7 @@ from pathlib import Path
 
 import pytest
 from kombu import Connection
+from printed import Printed
 
 from course_tasks import settings
 from course_tasks.machinery import run_state
@@ -217,34 +216,14 @@ class Up:
     """``python3 course.py up`` of a user, read line by line."""
 
     def __init__(self, user, *args):
-        self.user, self.output, self.lines = user, [], queue.Queue()
+        self.user = user
         self.proc = subprocess.Popen(user.argv(PYTHON, "course.py", "up", *args), cwd=user.clone, text=True,
                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-        threading.Thread(target=self._read, daemon=True).start()
-
-    def _read(self):
-        for line in self.proc.stdout:
-            self.lines.put(line)
-        self.lines.put(None)
+        self.printed = Printed(self.proc, f"{user.name}'s `up`")
+        self.output, self.text = self.printed.output, self.printed.text
 
     def wait_for(self, pattern, timeout=START_WAIT):
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            try:
-                line = self.lines.get(timeout=max(0.01, deadline - time.monotonic()))
-            except queue.Empty:
-                break
-            if line is None:
-                self.lines.put(None)
-                break
-            self.output.append(line)
-            found = re.search(pattern, line)
-            if found:
-                return found
-        pytest.fail(f"no {pattern!r} in {self.user.name}'s `up` within {timeout:g} s:\n{''.join(self.output)}")
-
-    def text(self):
-        return "".join(self.output)
+        return self.printed.wait_for(pattern, timeout)
 
     def ctrl_c(self):
         if self.proc.poll() is None:
