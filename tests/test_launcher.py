@@ -145,7 +145,7 @@ def test_no_broker_anywhere_starts_an_embedded_redis_and_the_workers(shared_up):
                      said), said
     nodes = sorted(worker_roles()[role].node for role in WORKERS)
     assert sorted(re.findall(r"Worker (\S+): started", said)) == nodes
-    assert "celery beat (beat): started (log: " in said, said
+    assert "Celery beat (beat): started (log: " in said, said
 
 
 def test_flower_on_a_taken_port_is_said_not_announced(shared_up):

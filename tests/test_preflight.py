@@ -7,7 +7,7 @@ import time
 import pytest
 
 from course_tasks.errors import SetupError
-from course_tasks.machinery.plumbing import control_app
+from course_tasks.machinery.plumbing import control_app, course_app
 from course_tasks.machinery.probes import free_port
 from course_tasks.machinery.services import ROOT
 from course_tasks.preflight import check_broker_at, check_setup
@@ -70,10 +70,9 @@ def test_no_beat(lang, fix, monkeypatch):
     """A Redis where no celery beat of the course says that it runs: database 7 of the test Redis."""
     monkeypatch.setenv("COURSE_LANG", lang)
     url = os.environ["CELERY_BROKER_URL"].rsplit("/", 1)[0] + "/7"
-    app = control_app(url)
-    app.conf.result_backend = url
+    monkeypatch.setenv("CELERY_RESULT_BACKEND", url)  # Celery reads it before an app's own result_backend
     with pytest.raises(SetupError) as error:
-        check_setup(app, roles=["beat"], quiet=True)
+        check_setup(course_app("no_beat_test", url), roles=["beat"], quiet=True)
     assert "celery beat (beat)" in str(error.value) and fix in str(error.value)
 
 

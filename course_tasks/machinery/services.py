@@ -390,8 +390,8 @@ class Stack:
                 if not service.alive():
                     raise RuntimeError(f"{service.label} exited:\n{service.log_tail()}")
                 if app.control.ping(destination=[service.label], timeout=0.3) if app else service.ready(service):
-                    self.say(say("up_worker_started" if app else "up_service_started", node=service.label,
-                                 log=service.log_path))
+                    name = service.label if app else service.label[0].upper() + service.label[1:]  # Celery beat
+                    self.say(say("up_worker_started" if app else "up_service_started", node=name, log=service.log_path))
                     self.supervise(service)
                     pending.remove((service, app))
             return not pending
