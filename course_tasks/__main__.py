@@ -1,12 +1,13 @@
 """``python -m course_tasks COMMAND``: start the course, run one service, check the setup, test, refresh.
 
-    up [--flower] [--no-jupyter]   broker (the embedded one if none answers) + workers + JupyterLab
+    up [--flower] [--no-jupyter]   broker (the embedded one if none answers) + workers + celery beat + JupyterLab
     worker ROLE [CELERY ARGS]      one worker: main, priority, play, delivery, rabbitmq ... (settings.roles());
                                    more arguments go to its celery command (a lesson's exercise: --concurrency 2)
-    beat ROLE                      one celery beat: beat, beat2 (lesson 16 starts them itself, from its notebook)
+    beat ROLE                      one celery beat: beat (the course's, which up starts), beat1, beat2 (lesson 16
+                                   starts those itself, from its notebook)
     jupyter | flower               one service, as docker-compose.yml runs it (JupyterLab on my-notebooks/)
     reset LESSON [--lang en|ru]    start a lesson over: a fresh copy in my-notebooks/ (yours kept aside)
-    check                          is the broker there, are the workers answering? (5 s at most)
+    check [ROLE ...]               is the broker there, are the workers and celery beat answering? (5 s at most)
     test [PYTEST ARGS]             unit tests + strict nbval of every lesson against live workers
     refresh [NOTEBOOK ...]         re-execute lessons with papermill and store their new outputs
     site [--out DIR]               the course as a static website in _site/, from the stored outputs
@@ -139,8 +140,8 @@ def main(argv=None):
     p.add_argument("--lang", choices=["en", "ru"], help="only this language's copy (default: both)")
     p.set_defaults(func=cmd_reset)
     sub.add_parser("flower", help="run Flower").set_defaults(func=cmd_flower)
-    p = sub.add_parser("check", help="check the broker and the workers")
-    p.add_argument("roles", nargs="*", default=["main", "priority"])
+    p = sub.add_parser("check", help="check the broker, the workers and celery beat")
+    p.add_argument("roles", nargs="*", default=["main", "priority", "beat"])
     p.set_defaults(func=cmd_check)
     p = sub.add_parser("test", help="run every test (arguments go to pytest)")
     p.set_defaults(func=cmd_test)

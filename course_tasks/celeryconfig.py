@@ -49,7 +49,8 @@ task_routes = {
 worker_send_task_events = True
 task_send_sent_event = True
 
-# What celery beat sends (lesson 16; the lesson starts beat itself: python3 course.py beat beat). Workers ignore it.
+# What celery beat sends (lesson 16; the lesson starts that beat itself: python3 course.py beat beat1). Workers ignore
+# it; the course's own beat, which every setup runs (python3 course.py beat beat), replaces it with {} (settings.py).
 # Every 2 s a stamp to clock@course's queue, once more with expires=1 (a run not started within 1 s is dropped), and
 # a nightly one at 4:00 in the app's timezone (UTC: the course sets no `timezone`).
 beat_schedule = {

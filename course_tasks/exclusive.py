@@ -207,7 +207,7 @@ def exclusive(role="main", idle=True):
 
     The first one of a kernel with no setup running starts it (machinery/autostart.py), as check_setup() does."""
     worker = settings.roles()[role]
-    node = worker.node
+    node = worker.label  # a worker's node name, celery beat (beat1)'s label
     with _held_lock:
         nested = node in _held
         if nested:  # already ours (paused() inside exclusive(), say)

@@ -83,7 +83,7 @@ class LessonWorkers:
         """Wait until the worker ``name`` has exited (after :meth:`signal`); its exit code."""
         code = lesson_procs.wait_exit(name, timeout)
         if code is None:
-            raise SetupError(say("lw_no_exit", node=settings.roles()[name].node, seconds=timeout))
+            raise SetupError(say("lw_no_exit", node=settings.roles()[name].label, seconds=timeout))
         return code
 
     def wait_running(self, results, timeout=RUNNING_TIMEOUT):

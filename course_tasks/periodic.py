@@ -1,10 +1,11 @@
 """Lesson 16, periodic tasks: the task that ``celery beat`` sends (``beat_schedule`` in celeryconfig.py), and what
 the lesson reads about its runs.
 
-The lesson starts beat itself (``lesson_workers("clock", "beat")``: roles of ``settings.LESSON_SERVICES`` and
-``LESSON_WORKERS``), with this notebook's journal in its environment (:data:`JOURNAL_ENV`), so every run that beat
-sends lands in this notebook's journal; ``clock@course`` runs them. Each run returns the name of the process that
-sent it (the message's ``origin``), which tells two beats apart.
+The lesson starts its beats itself (``lesson_workers("clock")``, ``lesson_workers("beat1")``: roles of
+``settings.LESSON_WORKERS`` and ``LESSON_SERVICES``), with this notebook's journal in their environment
+(:data:`JOURNAL_ENV`), so every run that they send lands in this notebook's journal; ``clock@course`` runs them. Each
+run returns the name of the process that sent it (the message's ``origin``), which tells two beats apart. The course's
+own beat (``settings.COURSE_BEAT``, which every setup runs) has an empty schedule: it sends none of these.
 """
 import itertools
 import json
@@ -19,6 +20,7 @@ from .celery import app
 from .errors import SetupError
 from .exclusive import queued as queued_in
 from .i18n import register, say
+from .lesson_workers import lesson_workers
 from .machinery import lesson_procs
 from .machinery.journaling import JOURNAL_ENV
 from .waiting import wait_until
@@ -27,6 +29,7 @@ QUEUE = "course.clock"
 EVERY = 2.0  # seconds: the interval of the schedule's "every-2-seconds" entries (celeryconfig.py)
 EXPIRES = 1.0  # seconds: the "expires" option of the schedule's "every-2-seconds-expiring" entry
 RUNS_TIMEOUT = 30.0
+BEAT = "beat1"  # the role of the lesson's beat (settings.LESSON_SERVICES); its second one is "beat2"
 
 register({
     "periodic_not_ran": {
@@ -94,7 +97,7 @@ def wait_runs(entry, count, since=0.0, timeout=RUNS_TIMEOUT):
 
     found = wait_until(enough, timeout, every=0.05)
     if not found:
-        log = lesson_procs.RUNNING["beat"].service.log_path if "beat" in lesson_procs.RUNNING else "-"
+        log = lesson_procs.RUNNING[BEAT].service.log_path if BEAT in lesson_procs.RUNNING else "-"
         raise SetupError(say("periodic_not_ran", count=count, seconds=timeout, log=log))
     return found
 
@@ -111,7 +114,7 @@ def show_runs(entry, found):
 
 
 def stopped_for(beat, seconds):
-    """Stop ``beat`` (a LessonWorkers of the role "beat": SIGTERM, and it saves its schedule) and keep it stopped
+    """Stop ``beat`` (a LessonWorkers of the role "beat1": SIGTERM, and it saves its schedule) and keep it stopped
     ``seconds``; when it stopped (``time.time()``)."""
     beat.stop()
     stopped = time.time()
@@ -143,7 +146,7 @@ def show_schedule():
         print(f"{name}: {entry['schedule']!r} {entry.get('options', {})}")
 
 
-def show_sent(role="beat"):
+def show_sent(role=BEAT):
     """Print the distinct "Sending due task" lines of beat's log so far (without their times)."""
     for line in sorted({line.split("] ", 1)[-1] for line in log_lines(role)}):
         print(line)
@@ -151,10 +154,15 @@ def show_sent(role="beat"):
 
 def fill_while_down(beat, count=2, timeout=RUNS_TIMEOUT):
     """With no worker on :data:`QUEUE`: wait until ``count`` runs of each every-2-seconds entry wait there, stop
-    ``beat`` at once, then wait until the last of them is older than :data:`EXPIRES`; the time it is done."""
+    ``beat`` at once, then wait until the last of them is older than :data:`EXPIRES`; the time it is done.
+
+    A ``beat`` that no longer runs (the cell was interrupted after it stopped, and runs again) is started again
+    first, with the same schedule file."""
     entries = ("every-2-seconds", "every-2-seconds-expiring")
+    if not any(worker.service.alive() for worker in beat.owned):
+        beat = lesson_workers(BEAT, env=beat_env(), fresh=False)
     if not wait_until(lambda: all(waiting(e) >= count for e in entries), timeout, every=0.05):
-        log = lesson_procs.RUNNING["beat"].service.log_path if "beat" in lesson_procs.RUNNING else "-"
+        log = lesson_procs.RUNNING[BEAT].service.log_path if BEAT in lesson_procs.RUNNING else "-"
         raise SetupError(say("periodic_not_queued", count=count, queue=QUEUE, seconds=timeout, log=log))
     beat.stop()
     time.sleep(EXPIRES + 0.2)  # the point: the waiting runs get older than their expires
@@ -172,7 +180,7 @@ def show_stale(results_since, timeout=RUNS_TIMEOUT):
         print(say("periodic_ran", entry=entry, ran=len(runs(entry, results_since))))
 
 
-def show_stored(role="beat"):
+def show_stored(role=BEAT):
     keys, entries = stored_schedule(role)
     print(keys)
     for name, ran in entries.items():
@@ -196,12 +204,12 @@ def queued():
     return queued_in(app, [QUEUE])
 
 
-def schedule_file(role="beat"):
+def schedule_file(role=BEAT):
     """Where the beat of ``role`` keeps its schedule (its ``--schedule`` option)."""
     return lesson_procs.schedule_file(settings.roles()[role])
 
 
-def stored_schedule(role="beat"):
+def stored_schedule(role=BEAT):
     """``(keys of the schedule file, {entry: total_run_count})``, read from beat's shelve file (beat stopped)."""
     with shelve.open(str(schedule_file(role)), flag="r") as store:
         entries = store["entries"]
@@ -234,7 +242,7 @@ def utc(*args):
     return datetime(*args, tzinfo=UTC)
 
 
-def log_lines(role="beat"):
+def log_lines(role=BEAT):
     """The lines of this run of beat's log that say it sent a task."""
     worker = lesson_procs.RUNNING.get(role)
     return [] if worker is None else [ln for ln in worker.service.log_since().splitlines() if "Sending due task" in ln]

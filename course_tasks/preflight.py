@@ -85,6 +85,12 @@ register({
         "ru": "{name} не работает (в Redis курса {url} от него нет вестей уже {seconds:g} с).\n"
               "Запустите его:  python3 course.py {command}   (или всё сразу:  python3 course.py up)",
     },
+    "service_restarting": {
+        "en": "{name} does not run (nothing said so in the course's Redis {url} for {seconds:g} s): the course is "
+              "starting it again.",
+        "ru": "{name} не работает (в Redis курса {url} от него нет вестей уже {seconds:g} с): курс запускает его "
+              "снова.",
+    },
 })
 
 
@@ -168,8 +174,9 @@ def check_services(app, roles):
     client, lines = app.backend.client, []
     for role in (settings.roles()[name] for name in roles):
         if not presence.alive(client, role.name):
-            raise _error("service_down", app.conf.result_backend, name=role.label, seconds=presence.TTL,
-                         command=" ".join(role.command()))
+            restarting = role.label in restarting_nodes(app.conf.broker_write_url)  # not "start it": the course does
+            raise _error("service_restarting" if restarting else "service_down", app.conf.result_backend,
+                         name=role.label, seconds=presence.TTL, command=" ".join(role.command()))
         lines.append(say("service_ok", name=role.label))
     return lines
 

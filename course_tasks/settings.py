@@ -125,8 +125,9 @@ class Role:
 
     @property
     def label(self) -> str:
-        """How a learner sees it named: a worker's node name, else the role's name."""
-        return self.node or self.name
+        """How a learner sees it named, in every message of the course (started, stopped, checked, restarted): a
+        worker's node name, else its command and role, ``celery beat (beat)``."""
+        return self.node or f"celery {self.kind} ({self.name})"
 
     def command(self) -> list:
         """``python -m course_tasks`` arguments that run it (``worker main``), here and in docker-compose.yml."""
@@ -150,6 +151,19 @@ class Role:
         ]
 
 
+BEAT_READY = "beat: Starting..."  # celery beat's log line as it starts (celery/beat.py, Service.start)
+
+# The course's own celery beat, which every setup runs and supervises: a schedule kept in memory
+# (celery.beat:Scheduler, no schedule file) and empty (``beat_schedule={}`` on its command line; Celery reads
+# settings as name=value from the end of a beat's command line too). An entry here would send its task every time
+# it falls due, during every lesson: to a queue no worker consumes it would pile up (Redis keeps a message until a
+# worker takes it, ``expires`` only makes the worker drop it then), to a course worker it would add tasks to what
+# the lessons count and time, and lesson 16's beats, which send celeryconfig.py's ``beat_schedule``, would see each
+# of their runs twice. Lesson 16 starts beats of its own for that schedule.
+COURSE_BEAT = Role("beat", "course_tasks", kind="beat", ready=BEAT_READY,
+                   options=("--scheduler", "celery.beat:Scheduler", "beat_schedule=(dict){}"))
+
+
 def roles() -> dict:
     """Every process the course runs, by role name: the one table (a new lesson's worker or service goes here)."""
     return {role.name: role for role in (
@@ -159,6 +173,7 @@ def roles() -> dict:
         Role("delivery", "course_tasks.delivery", "delivery@course", (DELIVERY_QUEUE,)),
         Role("rabbitmq", "course_tasks.rabbitmq", rabbitmq_node(),
              (rabbitmq_queue(),), broker="rabbitmq"),
+        COURSE_BEAT,
         *LESSON_WORKERS,
         *LESSON_SERVICES,
     )}
@@ -197,12 +212,13 @@ LESSON_WORKERS = (
     Role("watch", "course_tasks", "watch@course", ("course.watch",), lesson=17),
 )
 
-# The other Celery processes a lesson starts from its notebook (lesson 16: celery beat, and a second one), each with a
-# schedule file of its own (``--schedule``); ``--max-interval 1``: beat looks at its schedule at least every second.
+# The other Celery processes a lesson starts from its notebook (lesson 16: two celery beats of celeryconfig.py's
+# beat_schedule), each with a schedule file of its own (``--schedule``); ``--max-interval 1``: beat looks at its
+# schedule at least every second.
 LESSON_SERVICES = (
-    Role("beat", "course_tasks", "beat@course", kind="beat",
-         options=("--schedule", ".course/beat/beat-schedule", "--max-interval", "1"), lesson=16),
-    Role("beat2", "course_tasks", "beat2@course", kind="beat",
+    Role("beat1", "course_tasks", kind="beat", ready=BEAT_READY,
+         options=("--schedule", ".course/beat/beat1-schedule", "--max-interval", "1"), lesson=16),
+    Role("beat2", "course_tasks", kind="beat", ready=BEAT_READY,
          options=("--schedule", ".course/beat/beat2-schedule", "--max-interval", "1"), lesson=16),
 )
 

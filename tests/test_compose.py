@@ -93,6 +93,15 @@ def test_workers_stop_as_the_launcher_stops_them_and_are_not_pid_1():
         assert s.get("stop_signal") == "SIGQUIT", name  # a cold shutdown, as services.Stack.start_workers
 
 
+def test_one_celery_beat_stopped_as_the_launcher_stops_it():
+    """The course's celery beat: one service, one replica (two beats send every run twice, lesson 16), stopped with
+    SIGTERM as services.Stack stops it (beat saves its schedule and exits)."""
+    beats = {name: s for name, s in COURSE.items() if s["command"][3] == "beat"}
+    assert list(beats) == ["beat"] and beats["beat"]["command"][3:] == ["beat", "beat"]
+    assert beats["beat"].get("stop_signal", "SIGTERM") == "SIGTERM"
+    assert "scale" not in beats["beat"] and beats["beat"].get("deploy", {}).get("replicas", 1) == 1
+
+
 def test_services_and_environment():
     assert {"redis", "rabbitmq", "worker", "priority-worker", "rabbitmq-worker", "jupyter", "flower"} <= set(SERVICES)
     for name, s in COURSE.items():

@@ -42,17 +42,21 @@ def command_line(pid: int) -> list:
     return listing.stdout.split()
 
 
-def leaders(broker, node):
-    """The main processes of the workers named ``node`` on ``broker`` (pool children are not leaders)."""
+def leaders(broker, node, kind="worker"):
+    """The main processes of the workers named ``node`` on ``broker`` (pool children are not leaders); with
+    ``kind="beat"``, of the celery beats of the role ``node`` (``python -m course_tasks beat NODE``)."""
     found = []
     for pid in processes_with(broker):
         try:
             cmdline = command_line(pid)
-            if "worker" in cmdline and os.getpgid(pid) == pid and node in cmdline:
+            if kind in cmdline and os.getpgid(pid) == pid and node in cmdline:
                 found.append(pid)
         except OSError:
             pass
     return found
+
+
+WORKERS = [role for role in LOCAL_ROLES if role in worker_roles()]  # every setup's workers; and "beat"
 
 
 class Launcher:
@@ -108,8 +112,9 @@ def test_no_broker_anywhere_starts_an_embedded_redis_and_the_workers(shared_up):
     said = "".join(shared_up.output)
     assert re.search(rf"Broker: the embedded (Valkey|Redis) [\d.]+ started at redis://127.0.0.1:{shared_up.port}/0 \(",
                      said), said
-    nodes = sorted(worker_roles()[role].node for role in LOCAL_ROLES)
+    nodes = sorted(worker_roles()[role].node for role in WORKERS)
     assert sorted(re.findall(r"Worker (\S+): started", said)) == nodes
+    assert "Celery beat (beat): started (log: " in said, said
 
 
 def test_flower_on_a_taken_port_is_said_not_announced(shared_up):
@@ -131,7 +136,9 @@ def test_a_second_up_later_attaches_and_starts_nothing(shared_up):
     assert f"The course is already running for the broker {broker}: python3 course.py up (pid {shared_up.proc.pid})" \
         in said
     assert "Stop it with Ctrl-C in its terminal." in said and "python3 course.py up --flower" in said
-    assert [len(leaders(broker, worker_roles()[role].node)) for role in LOCAL_ROLES] == [1] * len(LOCAL_ROLES)
+    assert [len(leaders(broker, worker_roles()[role].node)) for role in WORKERS] == [1] * len(WORKERS)
+    assert len(leaders(broker, "beat", kind="beat")) == 1
+    assert "  also: celery beat (beat)" in said
 
 
 def test_up_says_what_it_restarts(shared_up):
@@ -141,11 +148,25 @@ def test_up_says_what_it_restarts(shared_up):
     shared_up.wait_for(r"Worker worker@course works again", 30)
 
 
+def test_up_says_that_it_restarts_a_killed_celery_beat(shared_up):
+    """The course's celery beat is supervised like the workers: SIGKILLed, it is started again, and `up` says so."""
+    [pid] = leaders(shared_up.broker, "beat", kind="beat")
+    os.kill(pid, signal.SIGKILL)
+    shared_up.wait_for(r"Celery beat \(beat\) stopped \(killed by SIGKILL\); starting it again with the same", 5)
+    shared_up.wait_for(r"Celery beat \(beat\) works again \([\d.]+ s after it stopped\)", 30)
+    [again] = leaders(shared_up.broker, "beat", kind="beat")
+    assert again != pid
+    check = subprocess.run([sys.executable, "-m", "course_tasks", "check", "beat"], cwd=ROOT, capture_output=True,
+                           text=True, timeout=30, env=dict(os.environ, CELERY_BROKER_URL=shared_up.broker,
+                                                           CELERY_RESULT_BACKEND=shared_up.broker, COURSE_LANG="en"))
+    assert check.returncode == 0 and "celery beat (beat): runs" in check.stdout, check.stdout + check.stderr
+
+
 def test_ctrl_c_stops_everything_up_started_and_says_what(shared_up):
     assert shared_up.ctrl_c() == 0
     stopped = re.search(r"Stopped in [\d.]+ s: (.*)\.$", shared_up.rest(), re.MULTILINE).group(1)
-    nodes = sorted(worker_roles()[role].node for role in LOCAL_ROLES)
-    assert sorted(stopped.split(", ")) == sorted([f"the embedded broker ({shared_up.broker})"]
+    nodes = sorted(worker_roles()[role].node for role in WORKERS)
+    assert sorted(stopped.split(", ")) == sorted([f"the embedded broker ({shared_up.broker})", "celery beat (beat)"]
                                                  + [f"worker {node}" for node in nodes])
     assert not port_in_use("127.0.0.1", shared_up.port)
     assert processes_with(shared_up.broker) == []

@@ -7,7 +7,7 @@ import time
 import pytest
 
 from course_tasks.errors import SetupError
-from course_tasks.machinery.plumbing import control_app
+from course_tasks.machinery.plumbing import control_app, course_app
 from course_tasks.machinery.probes import free_port
 from course_tasks.machinery.services import ROOT
 from course_tasks.preflight import check_broker_at, check_setup
@@ -61,6 +61,24 @@ def test_command_line_check_passes_with_everything_there():
                           env=dict(os.environ, COURSE_LANG="en"), capture_output=True, text=True, timeout=30)
     assert done.returncode == 0, done.stderr
     assert "worker@course answers" in done.stdout and "prio@course answers" in done.stdout
+    assert "celery beat (beat): runs" in done.stdout  # the course's beat, which every setup runs
+
+
+@pytest.mark.parametrize("lang,fix", [("en", "Start it with:  python3 course.py beat beat"),
+                                      ("ru", "Запустите его:  python3 course.py beat beat")])
+def test_no_beat(lang, fix, monkeypatch):
+    """A Redis where no celery beat of the course says that it runs: database 7 of the test Redis."""
+    monkeypatch.setenv("COURSE_LANG", lang)
+    url = os.environ["CELERY_BROKER_URL"].rsplit("/", 1)[0] + "/7"
+    monkeypatch.setenv("CELERY_RESULT_BACKEND", url)  # Celery reads it before an app's own result_backend
+    with pytest.raises(SetupError) as error:
+        check_setup(course_app("no_beat_test", url), roles=["beat"], quiet=True)
+    assert "celery beat (beat)" in str(error.value) and fix in str(error.value)
+
+
+def test_the_beat_of_the_setup_runs(capsys):
+    check_setup(roles=("main", "beat"))
+    assert "celery beat (beat): runs" in capsys.readouterr().out.splitlines()
 
 
 @pytest.mark.needs_rabbitmq

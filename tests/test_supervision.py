@@ -9,16 +9,17 @@ import signal
 import time
 
 import pytest
-from test_launcher import leaders, processes_with
+from test_launcher import WORKERS, leaders, processes_with
 
 from course_tasks import app as course_app
+from course_tasks import check_setup
 from course_tasks.machinery import run_state
 from course_tasks.machinery.plumbing import course_app as new_course_app
 from course_tasks.machinery.probes import free_port
 from course_tasks.machinery.run_state import supervision_note
 from course_tasks.machinery.services import LaunchError, Stack
 from course_tasks.machinery.setup_lock import SetupLock
-from course_tasks.settings import LOCAL_ROLES, roles
+from course_tasks.settings import roles
 
 RESTART_WITHIN = 1.5  # seconds: the contract is "started again within about 1 s"
 
@@ -129,6 +130,43 @@ def test_a_killed_embedded_redis_comes_back_on_its_port_and_so_do_the_workers(st
     assert "lost its broker" in supervision_note(stack.broker, "en")
 
 
+def test_a_sigkilled_celery_beat_is_started_again_and_check_setup_sees_it(tmp_path, monkeypatch):
+    """The course's celery beat (settings.COURSE_BEAT) is a supervised service like the workers; check_setup() finds
+    it by its presence in the course's Redis, before and after."""
+    monkeypatch.setenv("COURSE_LANG", "en")
+    said = []
+    stack = Stack(tmp_path, say=said.append)
+    try:
+        broker = stack.start_redis(free_port())
+        stack.use_broker(broker)
+        stack.start_roles(["beat"], reuse_running=False)
+        beat = next(s for s in stack.services if s.kind == "beat")
+        assert beat.stop_signal == signal.SIGTERM  # beat saves its schedule and exits (a worker: SIGQUIT)
+        check_setup(app_on(broker), roles=["beat"], quiet=True)
+        old, argv = beat.proc, list(beat.argv)
+        os.kill(old.pid, signal.SIGKILL)
+        assert eventually(lambda: "Celery beat (beat) stopped (killed by SIGKILL); starting it again with the same "
+                                  "command ..." in said, 5), said
+        assert eventually(lambda: beat.proc is not old and beat.alive(), RESTART_WITHIN)
+        assert eventually(lambda: any(line.startswith("Celery beat (beat) works again (") for line in said), 30), said
+        assert beat.argv == argv
+        assert "Sending due task" not in beat.log_since(0)  # its schedule is empty: it sends nothing
+        assert re.fullmatch(r"Celery beat \(beat\) stopped \d+ s ago \(killed by SIGKILL\) and was restarted; it works "
+                            r"again: run the cell again\.", supervision_note(broker, "en"))
+        assert eventually(lambda: _checks(app_on(broker)), 5)
+    finally:
+        stack.stop()
+    assert processes_with(broker) == []
+
+
+def _checks(app):
+    try:
+        check_setup(app, roles=["beat"], quiet=True)
+    except Exception:  # noqa: BLE001 (the presence key of the new beat may not be written yet)
+        return False
+    return True
+
+
 def test_nothing_is_restarted_while_the_stack_stops(tmp_path):
     stack = Stack(tmp_path, say=lambda text: None)
     broker = stack.start_redis(free_port())
@@ -153,7 +191,8 @@ def test_two_ups_at_the_same_moment_make_one_setup(launch):
     [owner] = [u for u in ups if u is not attached]
     assert "The course is already running" in attached.rest()
     owner.wait_for(r"Ctrl-C stops everything")
-    assert [len(leaders(broker, roles()[role].node)) for role in LOCAL_ROLES] == [1] * len(LOCAL_ROLES)
+    assert [len(leaders(broker, roles()[role].node)) for role in WORKERS] == [1] * len(WORKERS)
+    assert len(leaders(broker, "beat", kind="beat")) == 1
     assert owner.ctrl_c() == 0
 
 

@@ -2,7 +2,7 @@
 papermill): when no broker answers at the course's Redis URL, and that URL is on this machine, the kernel
 starts the course's setup itself, exactly as ``python3 course.py up --no-jupyter`` would: the embedded broker
 (``services.redis_server_binary``; by default on this clone's Unix socket, settings.embedded_socket()) and the
-workers of ``settings.LOCAL_ROLES`` (plus the RabbitMQ worker when a RabbitMQ answers), supervised by a
+workers and celery beat of ``settings.LOCAL_ROLES`` (plus the RabbitMQ worker when a RabbitMQ answers), supervised by a
 :class:`~course_tasks.machinery.services.Stack`.
 
 - One setup per broker (:class:`~course_tasks.machinery.setup_lock.SetupLock`): when ``up`` or another kernel already
@@ -41,17 +41,17 @@ START_TIMEOUT = 90.0  # the embedded broker and every worker answer well within 
 register({
     "auto_starting": {
         "en": "No broker answers at {url}, and no course setup runs for it: starting one from this notebook "
-              "(the embedded broker and the course's workers) ...",
+              "(the embedded broker, the course's workers and its celery beat) ...",
         "ru": "По адресу {url} брокер не отвечает, и курс для него не запущен: запускаю его из этого ноутбука "
-              "(встроенный брокер и воркеры курса)…",
+              "(встроенный брокер, воркеры курса и его celery beat)…",
     },
     "auto_started": {
-        "en": "Started from this notebook in {seconds:.1f} s: the embedded broker at {url} and the workers {nodes} "
-              "(logs: {logs}). Other lessons can use them too. They stop when this notebook's kernel stops; then the "
-              "Setup cell of the next lesson starts them again.",
-        "ru": "Запущено из этого ноутбука за {seconds:.1f} с: встроенный брокер по адресу {url} и воркеры {nodes} "
-              "(логи: {logs}). Другие уроки тоже могут ими пользоваться. Они остановятся вместе с ядром этого "
-              "ноутбука; после этого их снова запустит ячейка «Подготовка» следующего урока.",
+        "en": "Started from this notebook in {seconds:.1f} s: the embedded broker at {url}, the workers {nodes} "
+              "and {services} (logs: {logs}). Other lessons can use them too. They stop when this notebook's kernel "
+              "stops; then the Setup cell of the next lesson starts them again.",
+        "ru": "Запущено из этого ноутбука за {seconds:.1f} с: встроенный брокер по адресу {url}, воркеры {nodes} "
+              "и {services} (логи: {logs}). Другие уроки тоже могут ими пользоваться. Они остановятся вместе с "
+              "ядром этого ноутбука; после этого их снова запустит ячейка «Подготовка» следующего урока.",
     },
     "auto_no_rabbitmq": {
         "en": "RabbitMQ: none at {url} (a lesson never starts one; lesson 08 says how to get one).",
@@ -138,7 +138,7 @@ class KernelSetup:
         self.stack = Stack(ROOT / ".course" / "logs", say=lambda text: None)
         self.stack.env["CELERY_BROKER_URL"] = url  # the kernel's app talks to this URL: never another port
         self.ready, self.finished = threading.Event(), threading.Event()
-        self.error, self.nodes, self.rabbitmq = None, [], False
+        self.error, self.nodes, self.services, self.rabbitmq = None, [], [], False
 
     def start(self):
         notice = Notice()
@@ -158,7 +158,7 @@ class KernelSetup:
         KernelSetup.current = self
         atexit.register(self.stop)
         text = say("auto_started", seconds=time.monotonic() - began, url=settings.redacted(self.url),
-                   nodes=", ".join(self.nodes), logs=self.stack.log_dir)
+                   nodes=", ".join(self.nodes), services=", ".join(self.services), logs=self.stack.log_dir)
         if not self.rabbitmq:
             text += "\n" + say("auto_no_rabbitmq", url=settings.redacted(settings.rabbitmq_url()))
         notice.update(text)
@@ -175,8 +175,11 @@ class KernelSetup:
             self.stack.use_broker(broker, os.environ.get("CELERY_RESULT_BACKEND") or broker)
             self.rabbitmq = amqp_answers(settings.rabbitmq_url())
             roles = settings.roles_to_start(self.rabbitmq)
-            self.nodes = [settings.roles()[role].label for role in roles]
-            self.lock.publish(broker=settings.redacted(broker), workers=self.nodes, jupyter=None)
+            started = [settings.roles()[role] for role in roles]
+            self.nodes = [role.label for role in started if role.kind == "worker"]
+            self.services = [role.label for role in started if role.kind != "worker"]
+            self.lock.publish(broker=settings.redacted(broker), workers=self.nodes, services=self.services,
+                              jupyter=None)
             self.stack.start_roles(roles, reuse_running=False)  # a broker just started has no worker yet
             self.lock.publish(state="running")
         except BaseException as error:  # noqa: BLE001 (said in the notebook by start(), from the kernel's thread)

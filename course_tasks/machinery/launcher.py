@@ -1,10 +1,10 @@
-"""``python3 course.py up``: a broker, the workers and JupyterLab for a learner, all stopped on Ctrl-C.
+"""``python3 course.py up``: a broker, the workers, celery beat and JupyterLab for a learner, all stopped on Ctrl-C.
 
 One setup per broker (:class:`~course_tasks.machinery.setup_lock.SetupLock`; by default each clone, so each user
 of a machine, has a broker of its own: settings.embedded_socket()): a second ``up`` for the
 same broker says what already runs and where, and starts nothing (but JupyterLab, when the setup was started
 by a notebook's kernel, which runs none). While it runs, the Stack's supervisor starts again whatever stops
-(a killed worker, the embedded Redis, Flower) and says so here.
+(a killed worker, celery beat, the embedded Redis, Flower) and says so here.
 
 The terminal shows only the course's block: the broker, the workers, where the learner's lessons are and the one
 address to open (lesson 00 in the learner's language, with a token made here); JupyterLab's own log goes to
@@ -41,8 +41,8 @@ register({
         "ru": "RabbitMQ: по адресу {url} его нет; урок про RabbitMQ подскажет, как его запустить",
     },
     "up_running": {
-        "en": "Broker and workers are running. Ctrl-C stops everything.",
-        "ru": "Брокер и воркеры работают. Ctrl-C останавливает всё.",
+        "en": "Broker, workers and celery beat are running. Ctrl-C stops everything.",
+        "ru": "Брокер, воркеры и celery beat работают. Ctrl-C останавливает всё.",
     },
     "up_stopping": {
         "en": "Stopping everything the course started ...",
@@ -58,6 +58,7 @@ register({
     },
     "up_what_broker": {"en": "  broker: {url}", "ru": "  брокер: {url}"},
     "up_what_workers": {"en": "  workers: {nodes}", "ru": "  воркеры: {nodes}"},
+    "up_what_services": {"en": "  also: {names}", "ru": "  а также: {names}"},
     "up_what_jupyter": {"en": "  JupyterLab: {url}", "ru": "  JupyterLab: {url}"},
     "up_what_no_jupyter": {"en": "  JupyterLab: not started (--no-jupyter)",
                            "ru": "  JupyterLab: не запущен (--no-jupyter)"},
@@ -151,7 +152,9 @@ def _start(stack, lock, flower, jupyter):
     print(say("up_rabbitmq_found" if rabbitmq else "up_rabbitmq_none", url=settings.redacted(rabbit)))
     roles = settings.roles_to_start(rabbitmq)
     stack.start_roles(roles)
-    lock.publish(workers=[settings.roles()[role].label for role in roles])
+    started = [settings.roles()[role] for role in roles]
+    lock.publish(workers=[role.label for role in started if role.kind == "worker"],
+                 services=[role.label for role in started if role.kind != "worker"])
     if flower:
         started = stack.start_flower()
         lock.publish(flower=started and f"http://{LOOPBACK}:{stack.env.get('COURSE_FLOWER_PORT', '5555')}")
@@ -222,6 +225,8 @@ def _what_runs(lock, info, flower, jupyter=True):
         lines.append(say("up_what_broker", url=info["broker"]))
     if info.get("workers"):
         lines.append(say("up_what_workers", nodes=", ".join(info["workers"])))
+    if info.get("services"):
+        lines.append(say("up_what_services", names=", ".join(info["services"])))
     if info.get("jupyter"):
         lines.append(say("up_what_jupyter", url=info["jupyter"]))
     elif info.get("jupyter") is False and "kernel" not in info:

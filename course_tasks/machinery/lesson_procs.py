@@ -1,7 +1,7 @@
 """The workers a lesson starts from its notebook (``settings.LESSON_WORKERS``: lessons 15-17, 19 and 20), and only
-those, and the other Celery processes it starts (``settings.LESSON_SERVICES``: lesson 16's celery beat, ready once
-its log says "beat: Starting...", stopped with SIGTERM so that it saves its schedule file, which a fresh start
-removes): every one goes through here, from its start to its end.
+those, and the other Celery processes it starts (``settings.LESSON_SERVICES``: lesson 16's celery beats, ready once
+their log has the role's ``ready`` line, "beat: Starting...", stopped with SIGTERM so that they save their schedule
+file, which a fresh start removes): every one goes through here, from its start to its end.
 
 - **Started** by the course's own command, ``python -m course_tasks worker ROLE [ARGS]`` (what ``up`` and
   docker-compose.yml run for the course's other workers), with the notebook's environment (its broker), in a process
@@ -51,7 +51,6 @@ WATCH_EVERY = 0.5  # seconds between two looks of a lesson worker at its parent
 READY_TIMEOUT = 60.0  # a worker answers in 1-2 s, three at once in 2-8 s on a busy 2-core machine
 LEFTOVER_TIMEOUT = 10.0  # a worker of the same name, asked to shut down, is gone within this
 STOP_TIMEOUT = 10.0  # a busy worker's cold shutdown; then it is killed
-BEAT_READY = "beat: Starting..."  # celery beat's log line as it starts (celery/beat.py, Service.start)
 BINDINGS = "_kombu.binding.celery.pidbox"  # kombu's Redis set of the workers listening for control messages
 SEPARATORS = (":", "\x06\x16")  # the course's separator of that set's members, and kombu's default
 
@@ -65,8 +64,7 @@ register({
         "ru": "{node}: уже работает (его запустил этот ноутбук)",
     },
     "lw_stopped": {"en": "stopped {nodes}", "ru": "остановлено: {nodes}"},
-    "lw_started_service": {"en": "started celery {kind} ({name}): {options}",
-                           "ru": "запущен celery {kind} ({name}): {options}"},
+    "lw_started_service": {"en": "started {name}: {options}", "ru": "запущен {name}: {options}"},
     "lw_exited": {
         "en": "{node} did not start: its process exited ({reason}). The end of its log, {log}:\n{tail}",
         "ru": "{node} не запустился: его процесс завершился ({reason}). Конец его лога, {log}:\n{tail}",
@@ -152,7 +150,7 @@ class LessonWorker:
         log_dir.mkdir(parents=True, exist_ok=True)
         environment = dict(os.environ, **self.env_extra, **{PARENT: str(os.getpid())})
         self.service = Service(f"lesson-{name}", course_command(*self.role.command(), *self.extra), environment,
-                               log_dir / f"lesson-{name}.log", kind="worker", label=self.role.node)
+                               log_dir / f"lesson-{name}.log", kind=self.role.kind, label=self.role.label)
 
     @property
     def node(self):
@@ -168,7 +166,7 @@ class LessonWorker:
     def started_line(self):
         options = [*self.role.options, *self.extra]
         if self.role.kind != "worker":
-            return say("lw_started_service", kind=self.role.kind, name=self.role.name, options=" ".join(options))
+            return say("lw_started_service", name=self.node, options=" ".join(options))
         return say("lw_started", node=self.node, pool=self.role.pool, concurrency=self.role.concurrency,
                    queues=",".join(self.role.queues), options=" " + " ".join(options) if options else "")
 
@@ -230,7 +228,7 @@ def _wait_ready(control, workers):
                 raise SetupError(say("lw_exited", node=worker.node, reason=f"{reason} {detail}".strip(),
                                      log=worker.service.log_path, tail=tail))
             if worker.role.kind != "worker":
-                if BEAT_READY in worker.service.log_since():  # celery beat answers no ping: its log says it runs
+                if worker.role.ready in worker.service.log_since():  # celery beat answers no ping: its log says it runs
                     pending.remove(worker)
             elif control.control.ping(destination=[worker.node], timeout=0.2):
                 pending.remove(worker)

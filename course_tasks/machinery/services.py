@@ -1,4 +1,4 @@
-"""Start and stop what the course runs: an embedded Redis, the workers, JupyterLab, Flower.
+"""Start and stop what the course runs: an embedded Redis, the workers, celery beat, JupyterLab, Flower.
 
 The learner's launcher, the test run and the refresh command all use :class:`Stack`, so they
 start exactly the same commands (and so does docker-compose.yml: ``python -m course_tasks ...``).
@@ -379,7 +379,8 @@ class Stack:
                 continue
             service = self._start(Service(
                 f"{role.kind}-{role.name}", course_command(*role.command()), self.env,
-                self.log_dir / f"{role.kind}-{role.name}.log", stop_signal=signal.SIGQUIT,
+                self.log_dir / f"{role.kind}-{role.name}.log",
+                stop_signal=signal.SIGQUIT if role.kind == "worker" else signal.SIGTERM,  # beat: saves, exits
                 kind=role.kind, label=role.label, broker=broker, ready=_ready(role),
             ))
             pending.append((service, app))
@@ -389,8 +390,8 @@ class Stack:
                 if not service.alive():
                     raise RuntimeError(f"{service.label} exited:\n{service.log_tail()}")
                 if app.control.ping(destination=[service.label], timeout=0.3) if app else service.ready(service):
-                    self.say(say("up_worker_started" if app else "up_service_started", node=service.label,
-                                 log=service.log_path))
+                    name = service.label if app else service.label[0].upper() + service.label[1:]  # Celery beat
+                    self.say(say("up_worker_started" if app else "up_service_started", node=name, log=service.log_path))
                     self.supervise(service)
                     pending.remove((service, app))
             return not pending

@@ -53,8 +53,8 @@ class SetupLock:
         self.file.flush()
 
     def holder(self):
-        """What the holder wrote: ``{"pid", "started_at", "state", "broker", "workers", "jupyter", "flower"}``,
-        or None while it has written nothing whole yet."""
+        """What the holder wrote: ``{"pid", "started_at", "state", "broker", "workers", "services", "jupyter",
+        "flower"}``, or None while it has written nothing whole yet."""
         try:
             return json.loads(self.path.read_text())
         except (OSError, ValueError):
