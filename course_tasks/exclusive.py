@@ -305,19 +305,25 @@ def queued(app, queues):
     return total
 
 
-def _busy(app, worker):
-    """What keeps ``worker`` busy: ``(the calls it runs, how many messages wait in its queues)``; ``([], 0)``: idle."""
-    waiting = queued(app, worker.queues)
+def _active(app, worker):
+    """The tasks ``worker`` runs now (``inspect().active()``)."""
     with app.connection_for_write() as conn:  # a new connection: a pooled one may predate a broker restart
         active = app.control.inspect(destination=[worker.node], timeout=1.0, connection=conn).active() or {}
-    running = [call_text({"task": t["name"].rsplit(".", 1)[-1], "args": t.get("args") or [],
-                          "kwargs": t.get("kwargs") or {}}) + f" id={t['id']}" for t in active.get(worker.node) or []]
-    return running, waiting
+    return active.get(worker.node) or []
 
 
 def _idle(app, worker):
     """Nothing waits for or runs on ``worker``."""
-    return _busy(app, worker) == ([], 0)
+    return not queued(app, worker.queues) and not _active(app, worker)
+
+
+def _busy(app, worker):
+    """What keeps ``worker`` busy, said: the calls it runs (with their ids) and how many messages wait for it."""
+    running = [call_text({"task": t["name"].rsplit(".", 1)[-1], "args": t.get("args") or [],
+                          "kwargs": t.get("kwargs") or {}}) + f" id={t['id']}" for t in _active(app, worker)]
+    waiting = queued(app, worker.queues)
+    tasks = [say("hold_busy_running", calls=", ".join(running))] if running else []
+    return "; ".join(tasks + ([say("hold_busy_queued", count=waiting)] if waiting else []))
 
 
 def _wait_idle(app, worker, notice):
@@ -326,9 +332,9 @@ def _wait_idle(app, worker, notice):
     waited (those tasks), or "" if it did not say so."""
     if _idle(app, worker) or wait_until(lambda: _idle(app, worker), BUSY_SILENT, every=POLL):
         return ""  # a short wait for this notebook's own tasks: no line
-    running, waiting = _busy(app, worker)
-    tasks = [say("hold_busy_running", calls=", ".join(running))] if running else []
-    tasks = "; ".join(tasks + ([say("hold_busy_queued", count=waiting)] if waiting else []))
+    tasks = _busy(app, worker)
+    if not tasks:
+        return ""  # it has just become idle
     notice.show(say("hold_busy", node=worker.node, tasks=tasks, limit=WAIT_LIMIT))
     if not wait_until(lambda: _idle(app, worker), WAIT_LIMIT - BUSY_SILENT, every=POLL):
         raise SetupError(say("hold_busy_timeout", node=worker.node, seconds=WAIT_LIMIT))
