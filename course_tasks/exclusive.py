@@ -124,14 +124,14 @@ register({
               "(не дольше {limit:g} с)…\nНенужную задачу останавливает app.control.revoke(её id, terminate=True) "
               "(урок 13).",
     },
-    "hold_busy_running": {"en": "running: {calls}", "ru": "выполняется: {calls}"},
+    "hold_busy_running": {"en": "running: {calls}", "ru": "выполняет: {calls}"},
     "hold_busy_queued": {"en": "waiting in its queues: {count}", "ru": "ждут в его очередях: {count}"},
     "hold_waited": {
         "en": "(waited {seconds:g} s for {node} to be free{because})",
         "ru": "(ждали, пока освободится {node}: {seconds:g} с{because})",
     },
     "hold_because_held": {"en": "; {holder} held it", "ru": "; его держал {holder}"},
-    "hold_because_busy": {"en": "; it was busy with {tasks}", "ru": "; он был занят: {tasks}"},
+    "hold_because_busy": {"en": "; it was busy ({tasks})", "ru": "; он был занят ({tasks})"},
     "hold_timeout": {
         "en": "{node} stayed held by {holder} for {seconds:g} s. {fix}, then run this cell again.",
         "ru": "{node} уже {seconds:g} с занят: его держит {holder}. {fix}, затем выполните эту ячейку снова.",

@@ -148,7 +148,7 @@ def test_a_worker_busy_with_tasks_sent_before_is_said_with_those_tasks(notices, 
     text = notices[0][1]
     assert f"running: nap({exclusive_module.BUSY_SILENT + 1.5!r}) id={result.id}" in text, text
     assert "app.control.revoke(its id, terminate=True)" in text
-    assert f"it was busy with running: nap({exclusive_module.BUSY_SILENT + 1.5!r})" in notices.updates[0]
+    assert f"it was busy (running: nap({exclusive_module.BUSY_SILENT + 1.5!r})" in notices.updates[0]
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])

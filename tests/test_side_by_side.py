@@ -103,8 +103,8 @@ def test_twins_at_the_same_time_give_their_stored_outputs(lesson, tmp_path, pyte
         assert_notices_say_who_and_what_to_do(fresh, path.parent.name)
 
 
-WAITED = {"en": ("(waited ", ("; ", " held it)"), ("; it was busy with ",)),
-          "ru": ("(ждали, пока освободится ", ("; его держал ",), ("; он был занят: ",))}
+WAITED = {"en": ("(waited ", ("; ", " held it)"), ("; it was busy (",)),
+          "ru": ("(ждали, пока освободится ", ("; его держал ",), ("; он был занят (",))}
 
 
 def assert_notices_say_who_and_what_to_do(nb, lang):
