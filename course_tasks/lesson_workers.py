@@ -46,7 +46,7 @@ class LessonWorkers:
         self._holds = contextlib.ExitStack()
         try:
             for name in self.names:  # this notebook's until they stop; their queues are emptied first, so no waiting
-                self._holds.enter_context(exclusive(name, idle=False))
+                self._holds.enter_context(exclusive(name, idle=False, until="workers"))
             started = lesson_procs.start(self.names, extra=extra, env=env, fresh=fresh)
         except BaseException:
             self._holds.close()

@@ -44,7 +44,7 @@ def hold():
     global _hold
     if _hold is None:
         stack = contextlib.ExitStack()
-        stack.enter_context(exclusive("play"))
+        stack.enter_context(exclusive("play", until="kernel"))
         _hold = stack
         atexit.register(release)
 

@@ -1,7 +1,12 @@
 """Lesson 12's worker and kill helpers, and lesson 13's tasks: their settings, and a kill against a missing worker.
 
-The lessons themselves (nbval) and their exercises (test_exercises.py) run the kills live.
+The lessons themselves (nbval) and their exercises (test_exercises.py) run the kills live; so does the kill loop
+here: lesson 12's late-acknowledgement cell, many times over. It kills delivery@course QUICK_KILLS times in every
+run; `COURSE_VERIFY_KILLS=1 python3 course.py test tests/test_delivery.py -k kill_loop -n 0 -s` kills it 200 times
+(a number instead of 1: that many) and prints what it measured.
 """
+import os
+import statistics
 import time
 
 import pytest
@@ -45,6 +50,55 @@ def test_a_kill_while_the_worker_holds_the_restore_lock_does_not_hold_the_task_b
     faults.wait_for_worker("delivery")
     assert result.get(timeout=15) == 1
     assert [run["state"] for run in delivery.attempts(result)] == ["KILLED", "SUCCESS"]
+
+
+QUICK_KILLS = 10
+KILLS = {"": QUICK_KILLS, "1": 200}.get(os.environ.get("COURSE_VERIFY_KILLS", ""), None) \
+    or int(os.environ["COURSE_VERIFY_KILLS"])
+RESULT_SECONDS = 15  # what lesson 12's cell gives result.get() after wait_for_worker()
+
+
+def test_kill_loop_every_killed_task_comes_back_and_ends_within_the_lessons_bound(capsys):
+    """Lesson 12's cell "late acknowledgement", KILLS times in a row: SIGKILL delivery@course while it runs
+    nap_acked_late(1), wait for the worker, get the result. Every killed run is delivered again and ends within the
+    lesson's 15 s, never a bare TimeoutError. The kills land at moments spread over the run, so over the worker's
+    1 s restore sweeps too: a kill during a sweep leaves kombu's restore lock behind (1 kill in 68 in the learner
+    review, when that lock lived 300 s)."""
+    from celery.exceptions import TimeoutError as CeleryTimeoutError
+
+    from course_tasks.exclusive import exclusive
+
+    with delivery.app.connection_for_write() as conn:
+        channel = conn.default_channel
+        client, mutex = channel.client, channel.unacked_mutex_key
+    delivery.clear()
+    seconds, failures, lock_left = [], [], 0
+    for n in range(KILLS):
+        after = 0.05 + (n * 0.37) % 0.65  # 0.05-0.7 s into the 1 s run (it dies 0.2 s later), a new moment each time
+        with exclusive("delivery"):
+            result = delivery.nap_acked_late.delay(1)
+            faults.kill_worker("delivery", during=result, after=after)
+            killed = time.monotonic()
+            lock_left += bool(client.exists(mutex))  # seen a moment after the kill: it may have expired already
+            try:
+                faults.wait_for_worker("delivery")
+                value = result.get(timeout=RESULT_SECONDS)
+            except (CeleryTimeoutError, faults.FaultError) as error:
+                failures.append(f"kill {n + 1} ({after:.2f} s into the run): {type(error).__name__}: {error}")
+                continue
+            finally:
+                seconds.append(time.monotonic() - killed)
+        runs = delivery.attempts(result)
+        states = [run["state"] for run in runs]
+        if value != 1 or states != ["KILLED", "SUCCESS"] or not runs[1]["redelivered"]:
+            failures.append(f"kill {n + 1} ({after:.2f} s into the run): result {value!r}, runs {states}, "
+                            f"redelivered {runs[-1]['redelivered']}")
+    summary = (f"kill loop: {KILLS} kills, {len(failures)} failures, restore lock seen after {lock_left} kills; "
+               f"kill to result: median {statistics.median(seconds):.1f} s, max {max(seconds):.1f} s")
+    with capsys.disabled():
+        print("\n" + summary)
+    assert not failures, summary + "\n" + "\n".join(failures[:10])
+    assert max(seconds) < RESULT_SECONDS + faults.COMEBACK_SECONDS, summary
 
 
 def test_delivery_worker_is_started_with_the_others_and_listens_to_its_own_queue():

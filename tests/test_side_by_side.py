@@ -102,3 +102,19 @@ def test_twins_at_the_same_time_give_their_stored_outputs(lesson, tmp_path, pyte
         stored = nbformat.read(path, as_version=4)
         fresh = nbformat.read(tmp_path / f"{path.parent.name}-{path.name}", as_version=4)
         assert_same_outputs(stored, fresh, f"{path.parent.name}/{lesson}")
+        assert_notices_say_who_and_what_to_do(fresh, path.parent.name)
+
+
+WAITED = {"en": ("(waited ", ("; ", " held it)"), ("; it was busy (",)),
+          "ru": ("(ждали, пока освободится ", ("; его держал ",), ("; он был занят (",))}
+
+
+def assert_notices_say_who_and_what_to_do(nb, lang):
+    """A wait for a worker the twin held ends in a notice that says, in the notebook's language, who held it or
+    what kept it busy (the first notice, replaced by that line, said what to do: tests/test_exclusive.py)."""
+    start, held, busy = WAITED[lang]
+    for cell in nb.cells:
+        for out in cell.get("outputs", []):
+            text = out.get("data", {}).get("text/plain", "")
+            if out.get("metadata", {}).get("course") == "notice" and text.startswith(start):
+                assert all(part in text for part in held) or all(part in text for part in busy), text
