@@ -36,6 +36,7 @@ def pytest_configure(config):
     if _is_xdist_controller(config):
         wanted = min(len(config.option.tx), _processes_needed(config))
         config.option.numprocesses, config.option.tx = wanted, config.option.tx[:wanted]
+    from course_tasks.machinery import nbval_notices
     from course_tasks.machinery.harness import (
         REQUIRE_RABBITMQ,
         LiveHarness,
@@ -43,7 +44,7 @@ def pytest_configure(config):
         rabbitmq_required_but_missing,
     )
 
-    _compare_without_notices()
+    nbval_notices.pytest_configure(config)  # nbval compares a lesson's outputs without the course's notices
     if _is_xdist_controller(config):
         missing = rabbitmq_required_but_missing()
         if missing:
@@ -77,28 +78,6 @@ def pytest_report_header(config):
 
     broker = os.environ["CELERY_BROKER_URL"]
     return f"course: live {server_version(broker)} at {broker}, workers started; {rabbit}"
-
-
-def _without_notices(outputs):
-    """``outputs`` but the course's notices (machinery/notice.py): what the course says while it waits is no part of
-    the lesson's output, so a busy machine that waits longer still matches the stored outputs."""
-    from course_tasks.machinery.notice import METADATA
-
-    return [o for o in outputs if not all(o.get("metadata", {}).get(k) == v for k, v in METADATA.items())]
-
-
-def _compare_without_notices():
-    from nbval.plugin import IPyNbCell
-
-    compare = IPyNbCell.compare_outputs
-    if getattr(compare, "course_notices_left_out", False):
-        return
-
-    def compare_outputs(self, test, ref, skip_compare=None):
-        return compare(self, _without_notices(test), _without_notices(ref), skip_compare)
-
-    compare_outputs.course_notices_left_out = True
-    IPyNbCell.compare_outputs = compare_outputs
 
 
 def pytest_runtest_setup(item):

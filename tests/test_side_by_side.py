@@ -16,6 +16,8 @@ import nbformat
 import pytest
 from lessons import NOTEBOOKS
 
+from course_tasks.machinery.nbval_notices import without_notices
+
 SANITIZE = Path(__file__).with_name("sanitize.cfg")
 SKIPPED_DATA = {"image/png", "image/jpeg", "application/vnd.jupyter.widget-view+json"}
 
@@ -30,9 +32,7 @@ def comparable(outputs):
     """What nbval compares of a cell's outputs: stream text (stdout and stderr together), the data of
     displays and results (not images), error names and values; task ids sanitized; the notices left out."""
     texts, found = [], {}
-    for out in outputs:
-        if out.get("metadata", {}).get("course") == "notice":
-            continue
+    for out in without_notices(outputs):
         if out["output_type"] == "stream":
             texts.append(out["text"])
         elif out["output_type"] in ("display_data", "execute_result"):
