@@ -126,7 +126,7 @@ def _running(url):
     flower = Flower(record)
     if wait_until(flower.answers, 2.0, every=0.1):
         return flower
-    run_state.stop_flower(url)  # it runs, but does not answer: start a new one
+    run_state.stop_flower(url, lock=False)  # it runs, but does not answer: start a new one
     return None
 
 
@@ -148,7 +148,7 @@ def _start(url):
     if not wait_until(lambda: proc.poll() is not None or flower.answers(), READY_TIMEOUT, every=0.2) \
             or proc.poll() is not None:
         error = flower.error(timeout=1.0) if proc.poll() is None else f"exit code {proc.returncode}"
-        run_state.stop_flower(url)
+        run_state.stop_flower(url, lock=False)
         tail = "\n".join(log.read_text(errors="replace").strip().splitlines()[-12:])
         raise SetupError(say("flower_no_start", seconds=READY_TIMEOUT, error=error, log=log, tail=tail))
     return flower

@@ -112,12 +112,14 @@ def flower_path(broker_url: str) -> Path:
     return RUN_DIR / f"{broker_key(broker_url)}.flower.json"
 
 
-def stop_flower(broker_url: str, timeout: float = 5.0) -> bool:
-    """Stop the Flower recorded for ``broker_url`` (SIGTERM, then SIGKILL after ``timeout``) and remove its record;
-    True if one was running. A pid whose process is gone is only forgotten."""
+def stop_flower(broker_url: str, timeout: float = 5.0, lock: bool = True) -> bool:
+    """Stop the Flower recorded for ``broker_url`` (SIGTERM, then SIGKILL after ``timeout``) and remove its record
+    and (``lock``) its lock; True if one was running. A pid whose process is gone is only forgotten."""
     path = flower_path(broker_url)
     record = read_json(path) or {}
     path.unlink(missing_ok=True)
+    if lock:  # the lock of its start (lesson_flower.ensure), unless its holder calls
+        path.with_suffix(".lock").unlink(missing_ok=True)
     pid = record.get("pid")
     if not process_alive(pid):
         return False
