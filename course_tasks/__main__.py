@@ -74,10 +74,20 @@ def cmd_reset(args):
 
 
 def cmd_flower(args):
+    """Flower on COURSE_FLOWER_ADDRESS:COURSE_FLOWER_PORT. The one lesson 17 starts (machinery/lesson_flower.py) runs
+    in this process, beside a thread that ends it with its setup; any other replaces this process."""
     address = os.environ.get("COURSE_FLOWER_ADDRESS", "127.0.0.1")
     port = os.environ.get("COURSE_FLOWER_PORT", "5555")
-    os.execv(sys.executable, [sys.executable, "-m", "celery", "-A", "course_tasks", "flower",
-                              f"--address={address}", f"--port={port}"])
+    argv = ["celery", "-A", "course_tasks", "flower", f"--address={address}", f"--port={port}"]
+    from .machinery import lesson_flower
+
+    if lesson_flower.OWNER not in os.environ:
+        os.execv(sys.executable, [sys.executable, "-m", *argv])
+    from celery.bin.celery import main as celery
+
+    lesson_flower.watch()
+    sys.argv = argv
+    return celery()
 
 
 def cmd_check(args):

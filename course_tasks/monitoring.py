@@ -1,20 +1,23 @@
 """Lesson 17, progress and monitoring: a task that reports its progress step by step, Celery's events as a receiver
-sees them, a queue's length, and the line a task logger writes.
+sees them, a queue's length, the line a task logger writes, and the same tasks in Flower, through its HTTP API
+(the setup's Flower, started by the first notebook that asks: machinery/lesson_flower.py).
 
 ``crunch`` runs one step each time the notebook opens that step's gate, so the notebook reads its progress at exactly
 the steps it wants (a real task would report after real work). ``watch@course`` (settings.LESSON_WORKERS) runs it,
 with a log of its own (``.course/logs/lesson-watch.log``).
 """
 import threading
+import urllib.error
 import uuid
 
 from celery.utils.log import get_task_logger
 
 from .celery import app
-from .errors import SetupError
+from .errors import SetupError, one_line
 from .exclusive import queued as queued_in
 from .i18n import register, say
-from .machinery import lesson_procs
+from .machinery import lesson_flower, lesson_procs
+from .machinery.notice import Notice
 from .waiting import wait_until
 
 logger = get_task_logger(__name__)
@@ -40,7 +43,14 @@ register({
     },
     "monitoring_missed": {"en": "(missed: {kinds})", "ru": "(не пришло: {kinds})"},
     "monitoring_gauge": {"en": "{queue}: {bar} {count} waiting", "ru": "{queue}: {bar} ждут {count}"},
+    "flower_listens": {"en": "Flower listens to the events; its web UI: {url}",
+                       "ru": "Flower слушает события; его веб-интерфейс: {url}"},
+    "flower_worker": {"en": "{node}: {state}", "ru": "{node}: {state}"},
+    "flower_online": {"en": "online", "ru": "в сети"},
+    "flower_offline": {"en": "offline", "ru": "не в сети"},
+    "flower_unknown": {"en": "not seen", "ru": "не видел"},
 })
+FLOWER_READY = ("SUCCESS", "FAILURE", "REVOKED")  # a task Flower will hear no more of
 
 
 @app.task(bind=True, track_started=True)
@@ -192,11 +202,14 @@ def events(send, count, timeout=WAIT):
 
 
 def show_events(send, count):
-    """Print, for each task of the chain that ``send()`` sends, the events the receiver got (and those it missed)."""
-    for position, (_, kinds) in enumerate(events(send, count), 1):
+    """Print, for each task of the chain that ``send()`` sends, the events the receiver got (and those it missed);
+    returns what ``send()`` returned (the AsyncResult of the chain's last task)."""
+    sent = []
+    for position, (_, kinds) in enumerate(events(lambda: sent.append(send()) or sent[0], count), 1):
         missed = [kind for kind in EVENTS if kind not in kinds]
         note = " " + say("monitoring_missed", kinds=", ".join(missed)) if missed else ""
         print(position, " -> ".join(kinds) + note)
+    return sent[0]
 
 
 def log_lines(result, role="watch", count=1, timeout=WAIT):
@@ -218,3 +231,100 @@ def show_log(result, role="watch"):
     """Print the task logger's lines of ``result`` (a finished crunch: one line per step)."""
     for line in log_lines(result, role, count=result.get(timeout=WAIT)["total"]):
         print(line)
+
+
+# -- Flower -------------------------------------------------------------------------------------------------------
+class FlowerView:
+    """The setup's Flower as this notebook uses it: :meth:`get` asks its HTTP API (``/api/workers``, ``/api/tasks``,
+    ``/api/task/info/<id>`` ...) with the course's user and password; ``url`` is its web UI. One that could not start
+    says why at its first use."""
+
+    def __init__(self, flower=None, error=None):
+        self._flower, self._error = flower, error
+        self.url = flower.url if flower else None
+
+    def get(self, path, timeout=lesson_flower.ASK_TIMEOUT):
+        """The JSON Flower answers to ``GET path``; None when it answers 404 (``/api/task/info/<id>`` of a task it
+        has not seen)."""
+        if self._error is not None:
+            raise self._error
+        try:
+            return self._flower.get(path, timeout)
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:
+                return None
+            raise self._flower.down(one_line(exc), timeout) from None
+        except (OSError, ValueError) as exc:
+            raise self._flower.down(one_line(exc), timeout) from None
+
+
+def flower(quiet=False):
+    """The setup's Flower, started if none answers (it must listen before the tasks it is to show are sent): a
+    :class:`FlowerView`. Prints where its web UI is; the user and password show as a notice (not a lesson's output).
+    If it cannot start, says why (in the learner's language) and the cells that use it say so again; ``quiet``
+    (a checker): raises that SetupError and prints nothing."""
+    try:
+        found = lesson_flower.ensure()
+    except SetupError as exc:
+        if quiet:
+            raise
+        print(exc)
+        return FlowerView(error=exc)
+    if not quiet:
+        print(say("flower_listens", url=found.url))
+        Notice().show(found.login())
+    return FlowerView(found)
+
+
+def flower_state(view, result, timeout=WAIT):
+    """The state Flower reports for the task ``result`` (``/api/task/info/<id>``), once it reports one past RECEIVED
+    or ``timeout`` has passed (None: it has not seen the task)."""
+    seen = {}
+
+    def past_received():
+        seen["task"] = view.get(f"/api/task/info/{result.id}") or {}
+        return seen["task"].get("state") not in (None, "PENDING", "RECEIVED")
+
+    wait_until(past_received, timeout, every=0.1)
+    return seen["task"].get("state")
+
+
+def flower_workers(view, nodes, timeout=WAIT):
+    """Print what Flower says of each worker of ``nodes`` (``/api/workers?status=true``: alive, from the heartbeats it
+    received), once it says each is online or ``timeout`` has passed (a heartbeat comes every 2 s)."""
+    status = {}
+
+    def online():
+        status.update(view.get("/api/workers?status=true"))
+        return all(status.get(node) for node in nodes)
+
+    wait_until(online, timeout, every=0.2)
+    for node in nodes:
+        state = "flower_unknown" if node not in status else "flower_online" if status[node] else "flower_offline"
+        print(say("flower_worker", node=node, state=say(state)))
+
+
+def flower_tasks(view, results, timeout=WAIT):
+    """The tasks of ``results`` as Flower knows them (``/api/tasks``, from the events it received): ``[{"name",
+    "state", "worker", "result", ...}]`` in the order of ``results`` (None for a task it has not seen), once it knows
+    each as finished or ``timeout`` has passed (an event comes a moment after the result is stored)."""
+    ids = [result.id for result in results]
+    tasks = {}
+
+    def finished():
+        tasks.clear()
+        tasks.update(view.get("/api/tasks"))
+        return all(tasks.get(i, {}).get("state") in FLOWER_READY for i in ids)
+
+    wait_until(finished, timeout, every=0.2)
+    return [tasks.get(i) for i in ids]
+
+
+def show_flower_tasks(view, results):
+    """Print Flower's row of each task of ``results``: name, state, worker, result (no id, no time)."""
+    rows = [(task["name"], task["state"], task["worker"], task["result"]) if task else ("?", say("flower_unknown"),
+                                                                                          "", "")
+            for task in flower_tasks(view, results)]
+    widths = [max(len(str(row[i])) for row in rows) for i in range(3)]
+    for row in rows:
+        print("  ".join(str(value).ljust(width) for value, width in zip(row, widths)), row[3])

@@ -63,3 +63,9 @@ def _percent_without_success(job):
 def test_17_2_reading_info_whatever_the_state_or_forgetting_success_is_rejected():
     assert not right("17.2", _percent_from_info)  # fails at PENDING: info is None
     assert not right("17.2", _percent_without_success)
+
+
+def test_17_3_flower_read_as_the_result_backend_or_hearing_progress_is_rejected():
+    assert not right("17.3", ("PENDING", "PENDING", "PROGRESS"))  # as if Flower read the result backend
+    assert not right("17.3", ("STARTED", "PENDING", "PROGRESS"))  # as if update_state sent an event
+    assert right("17.3", ("STARTED", "PENDING", "STARTED"))

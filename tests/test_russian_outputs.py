@@ -30,7 +30,7 @@ from course_tasks import settings
 WORD = re.compile(r"(?<![\w.@/\\'=-])[A-Za-z][A-Za-z']*[A-Za-z](?![\w@(/\\=-]|\.\w)")
 QUOTED = re.compile(r"'[A-Za-z_]\w*'")  # a one-word string in a repr: a key, a name ('calls', 'json', 'nap')
 COMMAND = re.compile(r"python3 course\.py [\w -]+|celery -A \S+[\w -]*")  # a command line the course names
-PRODUCTS = {"Redis", "Valkey", "RabbitMQ", "Celery", "Python", "JSON", "AMQP"}
+PRODUCTS = {"Redis", "Valkey", "RabbitMQ", "Celery", "Python", "JSON", "AMQP", "Flower"}
 PRODUCT_NAMES = {name.lower() for name in PRODUCTS}  # in any case: shout("celery") prints CELERY!
 VALUES = {"json", "redis", "amqp", settings.DEFAULT_QUEUE,  # a serializer, a transport, the course's default queue
           "prefork", "threads", "solo", "concurrency"}  # Celery's pools and its --concurrency (a lesson worker's line)
@@ -45,6 +45,7 @@ FOREIGN = [
     "Error: No nodes replied within time constraint", "node online", "nodes online", "- empty -", ": OK", "pong",
     "env:", "TaskPool", "Scheduler: Sending due task",
     "SQLite objects created in a thread can only be used in that same thread",  # Python's sqlite3 (lesson 20)
+    re.compile(r"https?://\S+"),  # an address (lesson 17's Flower), after the texts that hold one
 ]
 # pytest's own words for a test's outcome (run_tests() reports them as pytest does: PASSED, "3 passed, 1 failed")
 PYTEST = {"PASSED", "FAILED", "ERROR", "SKIPPED", "passed", "failed", "error", "skipped"}

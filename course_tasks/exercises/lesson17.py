@@ -79,3 +79,33 @@ def _(answer):
             monitoring.open_all(blocker_gate, 1)
             monitoring.open_all(gate, 4)
     return [round(value) if isinstance(value, (int, float)) else value for value in seen] == wanted, repr(seen)
+
+
+def is_flower_prediction(answer):
+    return isinstance(answer, tuple) and len(answer) == 3 and all(state in STATES for state in answer)
+
+
+@exercise("17.3", en="Flower knows a task from its events only. The worker sends task-started as the task begins "
+                     "whenever it sends events (-E), track_started or not: that setting only writes STARTED to the "
+                     "result backend. update_state writes PROGRESS to the result backend and sends no event, so "
+                     "Flower never hears of it.",
+          ru="Flower знает о задаче только по её событиям. Воркер отправляет task-started, когда задача начинается, "
+             "всякий раз, когда он вообще шлёт события (-E), с track_started или без: эта настройка лишь записывает "
+             "STARTED в хранилище результатов. update_state записывает PROGRESS в хранилище результатов и никакого "
+             "события не отправляет, так что Flower о нём не узнаёт.",
+          prediction=is_flower_prediction)
+def _(prediction):
+    flower = monitoring.flower(quiet=True)
+    with lesson_workers.lesson_workers("watch"):
+        gate = monitoring.new_gate()
+        job = monitoring.crunch_untracked.apply_async((2, gate), queue="course.watch")
+        try:
+            lesson_workers.wait_running([job], ["watch@course"])
+            running = monitoring.flower_state(flower, job), job.state
+            monitoring.open_step(gate, 1)
+            monitoring.wait_state(job, "PROGRESS", done=1)
+            seen = (*running, monitoring.flower_state(flower, job))
+        finally:
+            monitoring.open_all(gate, 2)
+        job.get(timeout=monitoring.WAIT)
+    return tuple(prediction) == seen, repr(seen)

@@ -11,6 +11,7 @@ turns it into one sentence for the learner: which service stopped, why, and whet
 import hashlib
 import json
 import os
+import signal
 import stat
 import time
 from pathlib import Path
@@ -104,6 +105,40 @@ def write_json(path: Path, data: dict):
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     tmp.write_text(json.dumps(data, indent=1))
     os.replace(tmp, path)
+
+
+def flower_path(broker_url: str) -> Path:
+    """The record of the Flower that lesson 17 starts for the setup of ``broker_url`` (machinery/lesson_flower.py)."""
+    return RUN_DIR / f"{broker_key(broker_url)}.flower.json"
+
+
+def stop_flower(broker_url: str, timeout: float = 5.0, lock: bool = True) -> bool:
+    """Stop the Flower recorded for ``broker_url`` (SIGTERM, then SIGKILL after ``timeout``) and remove its record
+    and (``lock``) its lock; True if one was running. A pid whose process is gone is only forgotten."""
+    path = flower_path(broker_url)
+    record = read_json(path) or {}
+    path.unlink(missing_ok=True)
+    if lock:  # the lock of its start (lesson_flower.ensure), unless its holder calls
+        path.with_suffix(".lock").unlink(missing_ok=True)
+    pid = record.get("pid")
+    if not process_alive(pid):
+        return False
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(int(pid), sig)  # its own session: Flower alone
+        except (ProcessLookupError, PermissionError):
+            return True
+        deadline = time.monotonic() + timeout
+        while process_alive(pid) and time.monotonic() < deadline:
+            try:  # our child (a kernel that started it): reap it, or it stays a zombie that looks alive
+                if os.waitpid(int(pid), os.WNOHANG)[0]:
+                    return True
+            except ChildProcessError:
+                pass
+            time.sleep(0.05)
+        if not process_alive(pid):
+            return True
+    return True
 
 
 def read_json(path: Path):

@@ -30,7 +30,7 @@ from .probes import (
     redis_answers,
     redis_client,
 )
-from .run_state import STATE_DIR, broker_key, private_dir
+from .run_state import STATE_DIR, broker_key, private_dir, stop_flower
 from .supervisor import Supervisor
 
 ROOT = Path(__file__).resolve().parent.parent.parent
@@ -454,7 +454,8 @@ class Stack:
 
     def stop(self):
         """Stop everything this stack started: first all that uses the broker (together), then the broker.
-        Returns the services stopped, in that order.
+        Returns the services stopped, in that order. The stack of a setup (one that runs workers) also stops the
+        Flower that lesson 17 started for its broker (machinery/lesson_flower.py).
 
         A worker on an embedded Redis of this stack, which goes too and keeps nothing, is killed at once (a cold
         shutdown takes 2 s); so is one whose broker does not answer (it would wait for it). Any other worker
@@ -464,6 +465,8 @@ class Stack:
         if self.supervisor is not None:
             self.supervisor.join(5)
         with self.lock:
+            if any(s.kind == "worker" for s in self.services):  # the setup's own stack: lesson 17's Flower goes too
+                stop_flower(self.env.get("CELERY_BROKER_URL") or settings.DEFAULT_REDIS_URL)
             stopped = []
             brokers = [s for s in self.services if s.kind == "redis"]
             ours = {broker_key(s.label) for s in brokers}
