@@ -10,8 +10,10 @@ Used by lesson 17 (course_tasks/monitoring.py: which events a chain's tasks had)
 (course_tasks/live_view.py: what every worker's pool is doing while a cell runs).
 """
 import threading
+import time
 
 POLL = 0.1  # the thread looks whether it should stop at least this often (kombu's drain_events timeout)
+NUDGE = 0.1  # listening(): the workers are asked for a heartbeat again after this long without an event
 STOP_TIMEOUT = 2.0  # stop() waits this long at most for the thread to end
 
 
@@ -65,8 +67,17 @@ class EventThread:
     def listening(self, timeout):
         """Wait (at most ``timeout`` s for each step) until events come in: on Redis the receiver subscribes while
         it first waits for events, after it says it is ready, so events published before that are lost. Once a
-        first event has come (the heartbeat that ``wakeup`` asks every worker for), it listens for real."""
-        return self.ready.wait(timeout) and self.live.wait(timeout) and self.error is None
+        first event has come (a worker's heartbeat), it listens for real. The heartbeat that ``wakeup`` asks every
+        worker for may come before the subscription: every NUDGE s without an event, the workers are asked again
+        (Celery's ``heartbeat`` control command), instead of waiting for their next one (every 2 s)."""
+        if not self.ready.wait(timeout):
+            return False
+        deadline = time.monotonic() + timeout
+        while not self.live.wait(max(0.0, min(NUDGE, deadline - time.monotonic()))):
+            if self.error is not None or time.monotonic() >= deadline:
+                return False
+            self.app.control.broadcast("heartbeat")
+        return self.error is None
 
     def stop(self, timeout=STOP_TIMEOUT):
         """Ask the thread to end and wait (bounded) until it has; True if it has ended."""
