@@ -26,7 +26,8 @@ the block ends. Outside Jupyter each new picture goes to stderr. The summary is 
 (course_tasks/journal.py: every task the block sent, once it has run), not from the events (sent once and never
 acknowledged, one can be missed), and says nothing that timing decides: a worker with one slot lists its tasks in the
 order it ran them; a worker with more lists them by call, with how many ran at most at once. It is the same on every
-run when the block waits for the results of what it sends (a summary of tasks still waiting would change).
+run when the block waits for the results of what it sends (a summary of tasks still waiting would change). A
+``journal.clear()`` inside the block forgets what ran before it: clear the journal before the block, as lessons do.
 """
 import ast
 import contextvars

@@ -21,7 +21,7 @@ from .waiting import wait_until
 
 GATE_TIMEOUT = 30.0  # a report waiting for its gate gives up after this (a notebook that never opened it)
 RATE = 5  # tick's rate_limit, per second
-RATE_MARGIN = 1.1  # a worker's measured rate is "at most RATE" within this factor (a timer may fire a little early)
+RATE_MARGIN = 1.1  # a measured rate is "at most RATE" within this factor (a send and a start: timed by two processes)
 ASK_SECONDS = 1.0  # consumers(): how long every worker is given to say what it consumes
 ANSWER_TIMEOUT = 15.0  # consumers(): how long a worker that surely runs (a busy machine answers late) is waited for
 
