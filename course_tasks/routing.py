@@ -128,9 +128,18 @@ def consumers(**queues):
     missing = sorted(role.node for name, role in settings.worker_roles().items()
                      if set(role.queues) & wanted and role.node not in answers
                      and (name in lesson_procs.RUNNING or (role.lesson is None and role.broker == "course")))
+
+    def all_answered():
+        # ``limit`` ends a request after that many replies drained, a late reply to the broadcast above included: so
+        # ask again (each request bounded by ASK_SECONDS) until every one of them has answered, or the time is up
+        left = [node for node in missing if node not in answers]
+        if left:
+            ask = app.control.inspect(destination=left, timeout=ASK_SECONDS, limit=len(left))
+            answers.update(ask.active_queues() or {})
+        return all(node in answers for node in missing)
+
     if missing:
-        late = app.control.inspect(destination=missing, timeout=ANSWER_TIMEOUT, limit=len(missing))
-        answers.update(late.active_queues() or {})
+        wait_until(all_answered, ANSWER_TIMEOUT, every=0)
     return {label: sorted(node for node, consumed in answers.items() if any(q["name"] == queue for q in consumed))
             for label, queue in queues.items()}
 
