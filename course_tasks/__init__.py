@@ -7,6 +7,7 @@ from .celery import app
 from .errors import SetupError
 from .exclusive import exclusive
 from .i18n import say
+from .live_view import live
 from .machinery import tracebacks
 from .preflight import check_setup
 from .tasks import (
@@ -44,6 +45,7 @@ __all__ = [
     "factorial_x",
     "go_to_shop",
     "journal",
+    "live",
     "mul",
     "nap",
     "number_plus_3",

@@ -37,9 +37,14 @@ def show(order="time", priority=False, timings=False):
     print(table(entries(), order=order, priority=priority, timings=timings))
 
 
-def call_text(entry):
-    """``add(2, 3)`` or ``t1(5, 15, message='The sum is')``: the call as a learner would write it."""
-    parts = [repr(a) for a in entry["args"]] + [f"{k}={v!r}" for k, v in entry["kwargs"].items()]
+def call_text(entry, longest=None):
+    """``add(2, 3)`` or ``t1(5, 15, message='The sum is')``: the call as a learner would write it. With ``longest``,
+    an argument whose repr is longer than that is shown as ``…`` (``report(…)``: a gate's random name left out)."""
+    def shown(value):
+        text = repr(value)
+        return "…" if longest is not None and len(text) > longest else text
+
+    parts = [shown(a) for a in entry["args"]] + [f"{k}={shown(v)}" for k, v in entry["kwargs"].items()]
     return f"{entry['task']}({', '.join(parts)})"
 
 

@@ -6,7 +6,6 @@ sees them, a queue's length, the line a task logger writes, and the same tasks i
 the steps it wants (a real task would report after real work). ``watch@course`` (settings.LESSON_WORKERS) runs it,
 with a log of its own (``.course/logs/lesson-watch.log``).
 """
-import threading
 import urllib.error
 import uuid
 
@@ -17,6 +16,7 @@ from .errors import SetupError, one_line
 from .exclusive import queued as queued_in
 from .i18n import register, say
 from .machinery import lesson_flower, lesson_procs
+from .machinery.events import EventThread
 from .machinery.notice import Notice
 from .waiting import wait_until
 
@@ -133,58 +133,30 @@ def gauge(queue):
     print(say("monitoring_gauge", queue=queue, bar="#" * count or "-", count=count))
 
 
-class _Receiver:
-    """An event receiver on a thread of its own: :attr:`ready` once its queue is bound (events sent before that are
-    not seen), every event of the tasks ``ids`` kept in :attr:`seen` (``{task id: [event types]}``)."""
+class _Seen:
+    """Every event of the tasks ``ids`` kept in :attr:`seen` (``{task id: [event types]}``), received on an
+    :class:`~course_tasks.machinery.events.EventThread` (the course's one event receiver on a thread)."""
 
     def __init__(self):
-        self.ready, self.done, self.seen, self.ids = threading.Event(), threading.Event(), {}, set()
-        self.live = threading.Event()  # an event has come: the subscription is in place (see events())
-        self.error = None
-        threading.Thread(target=self._run, name="course-events", daemon=True).start()
-
-    def _run(self):
-        outer = self
-        try:
-            with app.connection_for_read() as conn:
-                class Receiver(app.events.Receiver):
-                    def on_consume_ready(self, *args, **kwargs):
-                        outer.ready.set()
-                        return super().on_consume_ready(*args, **kwargs)
-
-                receiver = Receiver(conn, handlers={"*": self._on_event}, app=app)
-                self.receiver = receiver
-                for _ in receiver.itercapture(limit=None, timeout=WAIT, wakeup=True):
-                    if self.done.is_set():
-                        break
-        except Exception as exc:  # noqa: BLE001 (told in the notebook's thread: see events())
-            self.error = exc
-            self.ready.set()
+        self.seen, self.ids = {}, set()
+        self.listener = EventThread(app, self._on_event, timeout=WAIT)
 
     def _on_event(self, event):
-        self.live.set()
         if event["type"] in EVENTS and event.get("uuid"):
             self.seen.setdefault(event["uuid"], []).append(event["type"])
 
     def complete(self):
         return bool(self.ids) and all(set(EVENTS) <= set(self.seen.get(i, ())) for i in self.ids)
 
-    def stop(self):
-        self.done.set()
-        if hasattr(self, "receiver"):
-            self.receiver.should_stop = True
-
 
 def events(send, count, timeout=WAIT):
     """Start a receiver, then call ``send()`` (it returns the AsyncResult of the last task of a chain of ``count``
     tasks); ``[(task id, the event types it had, in Celery's order)]``, first task first, once each has had all four
     or EVENTS_GRACE has passed after the chain's end (events are sent once, unacknowledged: one can be missed)."""
-    receiver = _Receiver()
-    # On Redis the receiver subscribes while it first waits for events, after it says it is ready: events published
-    # before that are lost. Once a first event has come (the workers' heartbeats: wakeup=True asks for one, and they
-    # come every 2 s), it listens for real.
-    if not (receiver.ready.wait(timeout) and receiver.live.wait(timeout)) or receiver.error:
-        raise SetupError(say("monitoring_no_events", seconds=timeout, seen=receiver.error or {}))
+    receiver = _Seen()
+    if not receiver.listener.listening(timeout):  # a first event has come: it listens for real (EventThread)
+        receiver.listener.stop()
+        raise SetupError(say("monitoring_no_events", seconds=timeout, seen=receiver.listener.error or {}))
     try:
         last = send()
         chain, node = [], last
@@ -197,7 +169,7 @@ def events(send, count, timeout=WAIT):
             result.get(timeout=timeout)
         wait_until(receiver.complete, EVENTS_GRACE, every=0.05)
     finally:
-        receiver.stop()
+        receiver.listener.stop()
     return [(result.id, [kind for kind in EVENTS if kind in receiver.seen.get(result.id, ())]) for result in chain]
 
 

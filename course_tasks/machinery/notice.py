@@ -36,3 +36,8 @@ class Notice:
             self.handle.update({"text/plain": text}, raw=True, metadata=METADATA)
         elif self.handle is False:
             print(text, file=sys.stderr)
+
+    def clear(self):
+        """Empty the line shown (in Jupyter; outside it, nothing was left on screen to take away)."""
+        if self.handle:
+            self.handle.update({"text/plain": ""}, raw=True, metadata=METADATA)
