@@ -76,13 +76,13 @@ register({
     },
     "hold_holder_elsewhere": {
         "en": "a process on {host} (process {pid})",
-        "ru": "процесс на машине {host} (процесс {pid})",
+        "ru": "процесс {pid} на машине {host}",
     },
     "hold_todo_cell": {
         "en": "Its cell [{cell}] holds {node} while it runs: this cell goes on by itself when that one ends. "
               "If that cell is stuck, interrupt it there (Kernel → Interrupt Kernel).",
-        "ru": "Его ячейка [{cell}] держит {node}, пока выполняется: эта ячейка продолжит сама, когда та закончится. "
-              "Если та ячейка зависла, прервите её там (Kernel → Interrupt Kernel).",
+        "ru": "Его ячейка [{cell}] держит {node}, пока выполняется: эта ячейка сама продолжит работу, когда та "
+              "закончится. Если та ячейка зависла, прервите её там (Kernel → Interrupt Kernel).",
     },
     "hold_todo_kernel": {
         "en": "Its %%playground (cell [{cell}]) holds {node} until its kernel stops. If you are done with that "
@@ -90,7 +90,7 @@ register({
               "this cell then goes on by itself.",
         "ru": "Его %%playground (ячейка [{cell}]) держит {node}, пока работает его ядро. Если вы закончили с тем "
               "ноутбуком, остановите его ядро (Kernel → Shut Down Kernel или вкладка Running слева): "
-              "тогда эта ячейка продолжит сама.",
+              "тогда эта ячейка сама продолжит работу.",
     },
     "hold_todo_workers": {
         "en": "Its cell [{cell}] started {node} for its lesson and holds it until that notebook stops it, or its "
@@ -98,11 +98,11 @@ register({
               "or the Running tab on the left): this cell then goes on by itself.",
         "ru": "Его ячейка [{cell}] запустила {node} для своего урока и держит его, пока тот ноутбук его не остановит "
               "или пока не остановится его ядро. Если вы закончили с тем ноутбуком, остановите его ядро "
-              "(Kernel → Shut Down Kernel или вкладка Running слева): тогда эта ячейка продолжит сама.",
+              "(Kernel → Shut Down Kernel или вкладка Running слева): тогда эта ячейка сама продолжит работу.",
     },
     "hold_todo_process": {
         "en": "This cell goes on by itself as soon as it lets {node} go.",
-        "ru": "Эта ячейка продолжит сама, как только тот отпустит {node}.",
+        "ru": "Эта ячейка сама продолжит работу, как только тот отпустит {node}.",
     },
     "hold_fix_cell": {
         "en": "Let its cell [{cell}] end, or interrupt it there (Kernel → Interrupt Kernel)",
@@ -114,7 +114,7 @@ register({
     },
     "hold_fix_process": {
         "en": "Let that process end, or stop it",
-        "ru": "Дождитесь, пока тот процесс закончит, или остановите его",
+        "ru": "Дождитесь, пока тот процесс завершится, или остановите его",
     },
     "hold_busy": {
         "en": "{node} is still busy with tasks sent before ({tasks}); waiting until it is idle "

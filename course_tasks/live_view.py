@@ -66,7 +66,7 @@ register({
     "live_stopped": {"en": "{node}: stopped", "ru": "{node}: остановлен"},
     "live_idle": {"en": "idle", "ru": "свободен"},
     "live_queues": {"en": "queue|waiting|reserved|active", "ru": "очередь|ждут|зарезервировано|выполняются"},
-    "live_error": {"en": "(the view could not be drawn: {error})", "ru": "(вид не удалось нарисовать: {error})"},
+    "live_error": {"en": "(the view could not be drawn: {error})", "ru": "(не удалось нарисовать вид: {error})"},
     "live_sent": {"en": "tasks sent: {count} (to {queues})", "ru": "отправлено задач: {count} (в {queues})"},
     "live_in_order": {"en": "{node} (slots: {slots}): {calls}", "ru": "{node} (слотов: {slots}): {calls}"},
     "live_by_call": {

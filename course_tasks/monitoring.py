@@ -48,7 +48,7 @@ register({
     "flower_worker": {"en": "{node}: {state}", "ru": "{node}: {state}"},
     "flower_online": {"en": "online", "ru": "в сети"},
     "flower_offline": {"en": "offline", "ru": "не в сети"},
-    "flower_unknown": {"en": "not seen", "ru": "не видел"},
+    "flower_unknown": {"en": "not seen", "ru": "Flower не видел"},
 })
 FLOWER_READY = ("SUCCESS", "FAILURE", "REVOKED")  # a task Flower will hear no more of
 

@@ -47,8 +47,8 @@ register({
         "en": "state: {state} | messages waiting in that queue: {waiting}",
         "ru": "состояние: {state} | сообщений ждёт в этой очереди: {waiting}",
     },
-    "routing_consumers": {"en": "{label}: consumed by {nodes}", "ru": "{label}: слушает {nodes}"},
-    "routing_nobody": {"en": "{label}: no worker consumes it", "ru": "{label}: не слушает ни один воркер"},
+    "routing_consumers": {"en": "{label}: consumed by {nodes}", "ru": "{label}: её слушает {nodes}"},
+    "routing_nobody": {"en": "{label}: no worker consumes it", "ru": "{label}: её не слушает ни один воркер"},
     "routing_purged": {"en": "purged: {count} message(s)", "ru": "удалено сообщений: {count}"},
     "routing_rate": {
         "en": "{label}: {node} started at most {rate} ticks a second: {ok}",

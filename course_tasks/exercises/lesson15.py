@@ -64,7 +64,7 @@ def _(prediction):
 @exercise("15.2", en="a route names a queue, and any name is accepted (task_create_missing_queues): a name no worker "
                      "consumes is not an error, the task just waits there, PENDING. Compare the queue each route "
                      "returns with the --queues of slow@course and fast@course.",
-          ru="маршрут называет очередь, и годится любое имя (task_create_missing_queues): имя, которое не читает ни "
+          ru="маршрут называет очередь, и годится любое имя (task_create_missing_queues): имя, которое не слушает ни "
              "один воркер, — не ошибка, задача просто ждёт там в состоянии PENDING. Сравните очередь, которую "
              "возвращает каждый маршрут, с --queues у slow@course и fast@course.")
 def _(answer):

@@ -89,10 +89,10 @@ def is_flower_prediction(answer):
                      "whenever it sends events (-E), track_started or not: that setting only writes STARTED to the "
                      "result backend. update_state writes PROGRESS to the result backend and sends no event, so "
                      "Flower never hears of it.",
-          ru="Flower знает о задаче только по её событиям. Воркер отправляет task-started, когда задача начинается, "
-             "всякий раз, когда он вообще шлёт события (-E), с track_started или без: эта настройка лишь записывает "
-             "STARTED в хранилище результатов. update_state записывает PROGRESS в хранилище результатов и никакого "
-             "события не отправляет, так что Flower о нём не узнаёт.",
+          ru="Flower знает о задаче только по её событиям. Если воркер вообще шлёт события (-E), то в начале задачи "
+             "он отправляет task-started — с track_started или без: эта настройка лишь записывает STARTED в "
+             "хранилище результатов. update_state записывает PROGRESS в хранилище результатов и никакого события не "
+             "отправляет, так что Flower о нём не узнаёт.",
           prediction=is_flower_prediction)
 def _(prediction):
     flower = monitoring.flower(quiet=True)
