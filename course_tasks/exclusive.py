@@ -143,8 +143,8 @@ register({
               "продолжить (она снова подождёт, если {node} занят).",
     },
     "hold_interrupted_sending": {
-        "en": "The cell was waiting to send a task to {node} while another notebook holds it: that task was not sent.",
-        "ru": "Ячейка ждала, чтобы отправить задачу на занятый другим ноутбуком {node}: эта задача не отправлена.",
+        "en": "The cell was waiting to send a task to {node}, which is held: that task was not sent.",
+        "ru": "Ячейка ждала, чтобы отправить задачу на занятый {node}: эта задача не отправлена.",
     },
     "hold_interrupted_released": {
         "en": "This notebook has let {node} go (its hold ended with the cell): other notebooks may use it again.",
