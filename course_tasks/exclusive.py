@@ -40,7 +40,7 @@ from .apps import app_for
 from .errors import SetupError
 from .i18n import register, say
 from .journal import call_text
-from .machinery import autostart, journaling
+from .machinery import autostart, journaling, tracebacks
 from .machinery.notice import Notice
 from .machinery.run_state import process_alive
 from .waiting import wait_until
@@ -135,6 +135,21 @@ register({
     "hold_timeout": {
         "en": "{node} stayed held by {holder} for {seconds:g} s. {fix}, then run this cell again.",
         "ru": "{node} уже {seconds:g} с занят: его держит {holder}. {fix}, затем выполните эту ячейку снова.",
+    },
+    "hold_interrupted_waiting": {
+        "en": "The cell was waiting for {node} to be free; this notebook does not hold it. Run the cell again to go on "
+              "(it waits again while {node} is held).",
+        "ru": "Ячейка ждала, пока освободится {node}; этот ноутбук его не держит. Выполните ячейку снова, чтобы "
+              "продолжить (она снова подождёт, если {node} занят).",
+    },
+    "hold_interrupted_sending": {
+        "en": "The cell was waiting to send a task to {node}, which is held: that task was not sent.",
+        "ru": "Ячейка ждала, чтобы отправить задачу на занятый {node}: эта задача не отправлена.",
+    },
+    "hold_interrupted_released": {
+        "en": "This notebook has let {node} go (its hold ended with the cell): other notebooks may use it again.",
+        "ru": "Этот ноутбук отпустил {node} (удержание закончилось вместе с ячейкой): другие ноутбуки снова могут "
+              "им пользоваться.",
     },
     "hold_busy_timeout": {
         "en": "{node} did not become idle within {seconds:g} s: tasks sent earlier are still waiting or running. "
@@ -377,24 +392,46 @@ def exclusive(role="main", idle=True, until="cell"):
     app = app_for(role)
     client = app_for("main").backend.client  # holds live in the course's Redis, whatever the broker
     lock, notice, started = _lock(client, node), Notice(), time.monotonic()
-    because = _wait_free(client, node, notice, "hold_waiting", take=lock, until=until)
     stop = threading.Event()
-    threading.Thread(target=_renew, args=(lock, stop), daemon=True).start()
-    with _held_lock:
-        _held[node] = (1, lock, stop)
+    try:
+        because = _wait_free(client, node, notice, "hold_waiting", take=lock, until=until)
+        threading.Thread(target=_renew, args=(lock, stop), daemon=True).start()
+        with _held_lock:
+            _held[node] = (1, lock, stop)
+    except BaseException as error:  # an interrupt (KeyboardInterrupt) just after the hold was taken: let it go now
+        stop.set()
+        if _release(lock):
+            tracebacks.note(error, say("hold_interrupted_released", node=node))
+        raise
     try:
         if idle:
             because += _wait_idle(app, worker, notice)
         _said_waited(notice, node, started, because)
         yield
+    except KeyboardInterrupt as interrupt:  # said after the interrupt, once the finally below has let the worker go
+        tracebacks.note(interrupt, say("hold_interrupted_released", node=node))
+        raise
     finally:
         with _held_lock:
             del _held[node]
         stop.set()
-        try:
-            lock.release()
-        except RedisError:
-            pass  # the broker is gone, or the hold expired: nothing to release
+        _release(lock)
+
+
+def _release(lock):
+    """Let the hold ``lock`` go, if this notebook has it; whether it had it."""
+    try:
+        lock.release()
+    except (LockError, RedisError):
+        return False  # not taken, the broker is gone, or the hold expired: nothing to release
+    return True
+
+
+@tracebacks.on_interrupt(_wait_free)
+def _interrupted_waiting(frame):
+    node = frame.f_locals.get("node")
+    return say("hold_interrupted_waiting" if frame.f_locals.get("take") is not None else "hold_interrupted_sending",
+               node=node)
 
 
 def _node_of_queue(queue):

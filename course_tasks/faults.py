@@ -16,6 +16,7 @@ from . import delivery, settings
 from .apps import app_for
 from .exclusive import exclusive, held_here
 from .i18n import register, say
+from .machinery import tracebacks
 from .machinery.notice import Notice
 from .waiting import wait_until
 from .workers import worker_info
@@ -43,6 +44,18 @@ register({
               "(python3 course.py up and docker compose do that) ...",
         "ru": "{node} не отвечает уже {seconds:g} с после убийства; ждём, пока его запустят снова "
               "(это делают python3 course.py up и docker compose)…",
+    },
+    "faults.interrupted_kill": {
+        "en": "The cell was killing {node} (kill_worker): if it is killed already, it is started again by itself "
+              "within seconds (python3 course.py up and docker compose do that). Run the cell again.",
+        "ru": "Ячейка убивала {node} (kill_worker): если он уже убит, он запустится снова сам за несколько секунд "
+              "(это делают python3 course.py up и docker compose). Выполните ячейку снова.",
+    },
+    "faults.interrupted_back": {
+        "en": "The cell was waiting for {node}, killed, to be started again: it comes back by itself within seconds "
+              "(python3 course.py up and docker compose start it). Run the cell again.",
+        "ru": "Ячейка ждала, пока убитый {node} запустится снова: он вернётся сам за несколько секунд "
+              "(его запускают python3 course.py up и docker compose). Выполните ячейку снова.",
     },
     "faults.not_started": {
         "en": "The task {id} did not start on {node} within {seconds:g} s, so nothing was killed.",
@@ -166,3 +179,13 @@ def kill_pool_process(result, role="delivery", after=0.5):
         _wait_started(result, after, deadline)
         _command(app, node, "course_kill_pool_process", result.id, deadline)
         delivery.record_kill(node)
+
+
+@tracebacks.on_interrupt(_kill_worker)
+def _interrupted_killing(frame):
+    return say("faults.interrupted_kill", node=settings.roles()[frame.f_locals["role"]].node)
+
+
+@tracebacks.on_interrupt(_back)
+def _interrupted_coming_back(frame):
+    return say("faults.interrupted_back", node=settings.roles()[frame.f_locals["role"]].node)

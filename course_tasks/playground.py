@@ -11,11 +11,15 @@ from pathlib import Path
 from . import settings
 from .exclusive import exclusive
 from .i18n import register, say
-from .machinery import loading
+from .machinery import loading, tracebacks
 
 PLAYGROUND = Path(settings.playground_dir())
 
 register({
+    "playground_interrupted": {
+        "en": "%%playground wrote nothing: it stopped before writing the file. Run the cell again.",
+        "ru": "%%playground ничего не записал: он остановился до записи файла. Выполните ячейку снова.",
+    },
     "playground_written": {
         "en": "{name} written to the folder play@course imports from ({lines} lines)",
         "ru": "{name} записан в папку, из которой play@course импортирует модули (строк: {lines})",
@@ -74,3 +78,8 @@ def playground_magic(line, cell):
 
 def load_ipython_extension(ipython):
     ipython.register_magic_function(playground_magic, magic_kind="cell", magic_name="playground")
+
+
+@tracebacks.on_interrupt(hold)
+def _interrupted_holding(frame):
+    return say("playground_interrupted")

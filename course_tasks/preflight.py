@@ -7,7 +7,7 @@ from . import settings
 from .apps import app_for
 from .errors import SetupError, one_line, setup_error
 from .i18n import register, say
-from .machinery import autostart, presence
+from .machinery import autostart, presence, tracebacks
 from .machinery.plumbing import control_app
 from .machinery.probes import PING_SECONDS, redis_client, redis_error
 from .machinery.run_state import restarting_nodes, supervision_note
@@ -18,6 +18,10 @@ PIDBOX_BINDINGS = "_kombu.binding.celery.pidbox"  # kombu's Redis set: one membe
 KOMBU_SEP = "\x06\x16"  # kombu's default separator in that set; the course's is ":"
 
 register({
+    "setup_interrupted": {
+        "en": "The setup check was cut short: run the Setup cell again.",
+        "ru": "Проверка подготовки прервана: выполните ячейку «Подготовка» снова.",
+    },
     "broker_ok": {
         "en": "broker: {kind} answers",
         "ru": "брокер: {kind} отвечает",
@@ -304,3 +308,8 @@ def _apps_of(roles):
     for role in roles:
         groups.setdefault(settings.roles()[role].app, []).append(role)
     return [(app_for(group[0]), group) for group in groups.values()]
+
+
+@tracebacks.on_interrupt(check_setup)
+def _interrupted_checking(frame):
+    return say("setup_interrupted")

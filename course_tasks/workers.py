@@ -21,6 +21,7 @@ from .apps import app_for
 from .errors import SetupError
 from .exclusive import exclusive
 from .i18n import register, say
+from .machinery import tracebacks
 from .waiting import wait_until
 
 RELOAD_TIMEOUT = 30.0
@@ -28,6 +29,13 @@ WARM_SECONDS = 5.0  # how long a running task may take to finish before a reload
 SHUTDOWN_SECONDS = 10.0  # a warm shutdown not over after this (a task that started meanwhile): the worker kills itself
 
 register({
+    "reload_interrupted": {
+        "en": "The cell was restarting {node} (reload_worker): it may be stopping or starting now, and comes back by "
+              "itself within seconds. Run the cell again to restart it and see what it loaded.",
+        "ru": "Ячейка перезапускала {node} (reload_worker): сейчас он, возможно, останавливается или запускается и "
+              "вернётся сам за несколько секунд. Выполните ячейку снова, чтобы перезапустить его и увидеть, что он "
+              "загрузил.",
+    },
     "reload_down": {
         "en": "{node} does not answer (broker {url}). Start the course with:  python3 course.py up",
         "ru": "{node} не отвечает (брокер {url}). Запустите курс командой:  python3 course.py up",
@@ -172,3 +180,8 @@ def _error_line(module, error):
     if error["kind"] == "hang":
         return say("reload_hang", module=module, where=where, seconds=error["seconds"])
     return say("reload_error", module=module, where=where, error=error["error"])
+
+
+@tracebacks.on_interrupt(reload_worker)
+def _interrupted_reloading(frame):
+    return say("reload_interrupted", node=frame.f_locals["worker"].node) if "worker" in frame.f_locals else None

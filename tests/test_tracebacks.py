@@ -152,3 +152,133 @@ def test_an_interrupt_and_a_name_error_after_a_restart_say_what_to_do(tmp_path, 
     assert len(interrupted.splitlines()) < 16, interrupted
     said = {"en": f"The cell was waiting for the task {task_id}", "ru": f"Ячейка ждала задачу {task_id}"}[lang]
     assert said in interrupted, interrupted
+
+
+HOLDER = """import sys
+from course_tasks import exclusive
+with exclusive("play", idle=False):
+    print("held", flush=True)
+    sys.stdin.readline()  # until the test says so
+"""
+# What the kernel has of holds afterwards: this process's holds, the renewing threads, and who holds play@course.
+HELD_HERE = """import sys, threading
+from course_tasks.apps import app_for
+mod = sys.modules["course_tasks.exclusive"]
+value = app_for("main").backend.client.get(mod.KEY_PREFIX + "play@course") or b""
+print(sorted(mod._held), [t.name for t in threading.enumerate() if "_renew" in t.name],
+      value.decode().split("|", 1)[0] == mod.journaling.KEY)
+"""
+
+
+def _interrupted(kc, km, code, when, twice=False, later=0.0):
+    """Run ``code``; ``later`` seconds after its output shows ``when``, interrupt the kernel (``twice``: again at
+    once, as a learner pressing Interrupt twice does, which lands in the course's traceback handler). Its output and
+    error, as text."""
+    msg_id = kc.execute(code)
+    out, sent = [], False
+    while True:
+        msg = kc.get_iopub_msg(timeout=120)
+        if msg["parent_header"].get("msg_id") != msg_id:
+            continue
+        kind, content = msg["msg_type"], msg["content"]
+        if kind == "stream":
+            out.append(content["text"])
+        elif kind in ("display_data", "update_display_data"):
+            out.append(content["data"].get("text/plain", "") + "\n")
+        elif kind == "error":
+            out.append(ANSI.sub("", "\n".join(content["traceback"])) + "\n")
+        elif kind == "status" and content["execution_state"] == "idle":
+            return "".join(out)
+        if not sent and when in "".join(out):
+            time.sleep(later)  # into the wait that follows
+            km.interrupt_kernel()
+            if twice:
+                time.sleep(0.005)
+                km.interrupt_kernel()
+            sent = True
+
+
+def _error_text(text, after):
+    """The error's lines: what the cell printed from ``after`` on (its notices come before)."""
+    return text[text.index(after):]
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_an_interrupt_while_setup_waits_for_a_held_worker_is_short_and_leaves_nothing_held(tmp_path, lang):
+    """A Setup cell waits for play@course, held by another process (lesson 10's twin, say); Kernel > Interrupt,
+    pressed twice: a short traceback (IPython used to drop the course's handler on the second one: 89 lines, and
+    every later error long), saying the cell waited for play@course and does not hold it; nothing of the kernel
+    holds it afterwards, and a later error is still short."""
+    import subprocess
+    import sys
+
+    from jupyter_client.manager import start_new_kernel
+
+    (tmp_path / lang).mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                              text=True, cwd=tmp_path)
+    km = None
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        km, kc = start_new_kernel(kernel_name="python3", cwd=str(tmp_path / lang))
+        waiting = {"en": "play@course is held by", "ru": "play@course занят"}[lang]
+        text = _interrupted(kc, km, 'from course_tasks import check_setup, exclusive\nwith exclusive("play"):\n'
+                                    '    check_setup(roles=("main", "play"))', waiting, twice=True)
+        held = _kernel_run(kc, HELD_HERE)
+        holder.stdin.write("\n")
+        holder.stdin.flush()
+        holder.wait(timeout=30)
+        later = _kernel_run(kc, "from course_tasks import divide\ndivide.delay(1, 0).get(timeout=10)")
+    finally:
+        if km is not None:
+            km.shutdown_kernel(now=True)
+        holder.kill()
+        holder.wait()
+    error = _error_text(text, "KeyboardInterrupt")
+    said = {"en": "The cell was waiting for play@course to be free; this notebook does not hold it.",
+            "ru": "Ячейка ждала, пока освободится play@course; этот ноутбук его не держит."}[lang]
+    assert said in error and 'with exclusive("play"):' in error, text
+    assert "Custom TB Handler failed" not in text and "contextlib" not in text and "redis" not in error, text
+    assert len(error.splitlines()) < 16, error
+    assert held.strip() == "[] [] False", held  # no hold of its own, no renewing thread; play@course not its
+    assert "ZeroDivisionError: division by zero" in later and len(later.splitlines()) < 12, later
+
+
+def test_an_interrupt_inside_a_with_exclusive_block_says_the_worker_is_let_go(tmp_path):
+    """Interrupted inside ``with exclusive():`` while ``.get()`` waits: which task, its state, and that the notebook
+    has let the worker go (contextlib gives the error its traceback back, so the block says it itself)."""
+    from jupyter_client.manager import start_new_kernel
+
+    (tmp_path / "en").mkdir()
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(tmp_path / "en"))
+    try:
+        text = _interrupted(kc, km, 'from course_tasks import exclusive, nap\nwith exclusive("main"):\n'
+                                    '    result = nap.delay(30)\n    print("sent", flush=True)\n'
+                                    '    result.get(timeout=60)', "sent", later=0.5)
+        held = _kernel_run(kc, HELD_HERE.replace("play@course", "worker@course"))
+        _kernel_run(kc, "result.revoke(terminate=True)")
+    finally:
+        km.shutdown_kernel(now=True)
+    error = _error_text(text, "KeyboardInterrupt")
+    assert "The cell was waiting for the task" in error, text
+    assert "This notebook has let worker@course go (its hold ended with the cell)" in error, text
+    assert len(error.splitlines()) < 18, error
+    assert held.strip() == "[] [] False", held
+
+
+def test_an_interrupt_before_the_course_is_imported_is_short_too(tmp_path):
+    """A fresh kernel (no Setup yet) interrupted during an import: course_kernel.py shows the short form, and says
+    the import was cut short."""
+    from jupyter_client.manager import start_new_kernel
+
+    (tmp_path / "ru").mkdir()
+    (tmp_path / "ru" / "slow_module.py").write_text("import time\nprint('importing', flush=True)\ntime.sleep(60)\n")
+    km, kc = start_new_kernel(kernel_name="python3", cwd=str(tmp_path / "ru"))
+    try:
+        text = _interrupted(kc, km, "import slow_module", "importing")
+    finally:
+        km.shutdown_kernel(now=True)
+    error = _error_text(text, "KeyboardInterrupt")
+    assert "import slow_module" in text and "time.sleep(60)" not in text, text
+    assert "Прерывание оборвало импорт: выполните эту ячейку снова." in error, text
+    assert len(error.splitlines()) < 10, error

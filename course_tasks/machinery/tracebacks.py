@@ -10,13 +10,19 @@ its name and message, ``sys.last_value``, and ``%tb``, which prints the whole tr
 Two errors get a line more, in the notebook's language:
 
 - an interrupt (Kernel > Interrupt, ``KeyboardInterrupt``) says what it stopped: the waiting, not the task; when a
-  cell waited for a result (``AsyncResult.get()``), which task and its state now. A ``with exclusive():`` block has
-  let its worker go (its ``finally``), so the note says nothing of holds;
+  cell waited for a result (``AsyncResult.get()``), which task and its state now; and what the course's function it
+  stopped in has left behind, as that function's module says (:func:`on_interrupt`: a hold waited for or let go, a
+  worker killed and coming back, a Setup or an import to run again). An interrupt is shown short wherever it
+  lands: before the course is imported (``course_kernel.py``), in no cell's frame, and while this handler runs
+  (Interrupt pressed twice: SIGINT is ignored meanwhile, which is bounded: the one thing it asks is the result
+  backend, whose reads have a timeout), so IPython never drops the handler ("Custom TB Handler failed");
 - a ``NameError``: a name of an earlier cell is not defined in this kernel (a cell run before those above it, or
   after a kernel restart): run the cells from Setup. Before Setup has run in a fresh kernel, ``course_kernel.py``
   (loaded by every kernel of .venv) says the same.
 """
+import signal
 import sys
+import threading
 from types import TracebackType
 
 from celery.result import AsyncResult
@@ -44,6 +50,10 @@ register({
         "en": "PENDING (no result yet: running or still queued)",
         "ru": "PENDING (результата ещё нет: задача выполняется или ждёт в очереди)",
     },
+    "tracebacks.interrupted_import": {
+        "en": "The interrupt cut an import short: run this cell again.",
+        "ru": "Прерывание оборвало импорт: выполните эту ячейку снова.",
+    },
     "tracebacks.name_error": {
         "en": "If the name comes from a cell above: this kernel has not run that cell (since a kernel restart, say). "
               "Run the cells in order, from Setup, then this one again.",
@@ -53,6 +63,30 @@ register({
 })
 
 CAUGHT = (Exception, KeyboardInterrupt)  # what the short traceback shows (KeyboardInterrupt is no Exception)
+_INTERRUPT_NOTES = {}  # a function's code -> note(frame): what an interrupt inside that function leaves behind
+
+
+def note(error, line):
+    """Say ``line`` after the short traceback of ``error``, once: what a ``finally`` or an ``except`` that the error
+    went through has done (a hold let go). A ``@contextmanager``'s frame is not in the traceback of an error raised
+    in its ``with`` block (contextlib gives the error its traceback back), so a frame's :func:`on_interrupt` note
+    cannot say it."""
+    lines = error.__dict__.setdefault("_course_notes", [])
+    if line not in lines:
+        lines.append(line)
+
+
+def on_interrupt(function):
+    """Decorator: ``note(frame)`` says (a line in the notebook's language, or None) what an interrupt that stopped a
+    cell inside ``function`` (a generator, a ``@contextmanager`` too) has left behind; ``frame`` is that call's frame,
+    for its local variables. The module that defines ``function`` registers its note: the machinery imports no
+    learner's helper."""
+    code = getattr(function, "__wrapped__", function).__code__
+
+    def register_note(note):
+        _INTERRUPT_NOTES[code] = note
+        return note
+    return register_note
 
 
 def install(shell=None):
@@ -90,12 +124,34 @@ def _frame_count(tb):
 def short_traceback(shell, etype, value, tb, tb_offset=None):
     """The custom exception handler: show ``value`` with only the frames of notebook cells.
 
-    Falls back to IPython's own traceback when no frame belongs to a cell (a syntax error, say)."""
-    cells = getattr(shell.compile, "_filename_map", {})
-    short = cell_frames_only(tb, lambda filename: filename in cells)
+    Falls back to IPython's own traceback when no frame belongs to a cell (a syntax error, say), except for an
+    interrupt, which is shown short even so. Another interrupt meanwhile is ignored (see the module's docstring)."""
+    main = threading.current_thread() is threading.main_thread()
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+    try:
+        cells = getattr(shell.compile, "_filename_map", {})
+        short = cell_frames_only(tb, lambda filename: filename in cells)
+        if short is None and not isinstance(value, KeyboardInterrupt):
+            shell.showtraceback((etype, value, tb), tb_offset=tb_offset, running_compiled_code=True)
+            return
+        try:
+            stb = _structured(shell, etype, value, tb, short)
+        except Exception:  # noqa: BLE001 (IPython's formatter failed: the exception's line, never a handler's error)
+            stb = [f"{etype.__name__}: {value}"]
+        stb = stb + notes(value, tb, lambda filename: filename in cells)
+        sys.last_type, sys.last_value, sys.last_traceback = etype, value, tb  # for %tb and %debug, as IPython does
+        if sys.version_info >= (3, 12):
+            sys.last_exc = value
+        shell._showtraceback(etype, value, stb)
+    finally:
+        if main:
+            signal.signal(signal.SIGINT, previous)
+
+
+def _structured(shell, etype, value, tb, short):
+    """IPython's lines for ``value`` with the traceback ``short`` (the cells' frames; None: the exception alone)."""
     if short is None:
-        shell.showtraceback((etype, value, tb), tb_offset=tb_offset, running_compiled_code=True)
-        return
+        return [f"{etype.__name__}: {value}".rstrip()]
     # Hidden: the frames of the packages (the first frame of all is IPython's own run_code).
     hidden = _frame_count(tb) - 1 > _frame_count(short)
     saved = value.__cause__, value.__context__, value.__suppress_context__
@@ -107,26 +163,44 @@ def short_traceback(shell, etype, value, tb, tb_offset=None):
         value.__cause__, value.__context__, value.__suppress_context__ = saved
     if hidden:
         stb = stb[:-1] + [say("tracebacks.hidden")] + stb[-1:]
-    stb = stb + notes(value, tb)
-    sys.last_type, sys.last_value, sys.last_traceback = etype, value, tb  # for %tb and %debug, as IPython does
-    if sys.version_info >= (3, 12):
-        sys.last_exc = value
-    shell._showtraceback(etype, value, stb)
-    return
+    return stb
 
 
-def notes(value, tb):
-    """The lines said after the error ``value`` (with its whole traceback ``tb``), in the notebook's language."""
+def notes(value, tb, is_cell=lambda filename: False):
+    """The lines said after the error ``value`` (with its whole traceback ``tb``; ``is_cell``: is a file a notebook
+    cell's), in the notebook's language."""
     if isinstance(value, KeyboardInterrupt):
         lines = [say("tracebacks.interrupted")]
         waited = waited_for(tb)
         if waited is not None:
             task = f"{waited.name}[{waited.id}]" if getattr(waited, "name", None) else waited.id
             lines.append(say("tracebacks.interrupted_wait", task=task, state=_state(waited)))
+        for line in left_behind(tb, is_cell) + getattr(value, "_course_notes", []):
+            if line not in lines:
+                lines.append(line)
         return lines
     if isinstance(value, NameError):
         return [say("tracebacks.name_error")]
     return []
+
+
+def left_behind(tb, is_cell=lambda filename: False):
+    """What the functions an interrupt stopped in say they left behind (:func:`on_interrupt`), the innermost first;
+    a cut-off import says so (a module's body that is no cell's: Python leaves importlib's frames out)."""
+    lines, importing = [], False
+    for frame, _ in reversed(list(_walk(tb))):
+        code = frame.f_code
+        importing = importing or (code.co_name == "<module>" and not is_cell(code.co_filename))
+        note = _INTERRUPT_NOTES.get(frame.f_code)
+        if note is None:
+            continue
+        try:
+            line = note(frame)
+        except Exception:  # noqa: BLE001 (a note that fails says nothing: the interrupt is still shown)
+            line = None
+        if line and line not in lines:
+            lines.append(line)
+    return lines + ([say("tracebacks.interrupted_import")] if importing else [])
 
 
 def waited_for(tb):
