@@ -50,19 +50,26 @@ def stop(holder):
 class Shown(list):
     on_first = None
     updates = None
+    began = None
+
+
+# "At once" against the 120 s of the learner review: the first notice comes at the wait's first look. The bound
+# leaves room for a busy machine (a slower run takes longer, never fails).
+AT_ONCE = 10.0
 
 
 @pytest.fixture
 def notices(monkeypatch):
-    """The notices shown in this process, each with the seconds since the fixture began; ``on_first`` runs once, at
+    """The notices shown in this process, each with the seconds since ``began`` (set it when the wait starts: the
+    holder's start before it is no part of what is timed); ``on_first`` runs once, at
     the first (the holder's notebook lets the worker go: its cell ends, its kernel stops); ``updates``: the lines that
     replaced them when the wait ended."""
-    shown, began = Shown(), time.monotonic()
-    shown.updates = []
+    shown = Shown()
+    shown.updates, shown.began = [], time.monotonic()
 
     def show(self, text):
         self.handle = True  # shown: a later update replaces it
-        shown.append((round(time.monotonic() - began, 1), text))
+        shown.append((round(time.monotonic() - shown.began, 1), text))
         if len(shown) == 1 and shown.on_first:
             shown.on_first()
 
@@ -81,7 +88,7 @@ def test_lesson_10s_twin_is_told_at_once_to_shut_the_other_kernel_down(lang, not
     holder = start_holder(PLAYGROUND_HOLD, notebook=other)
     notices.on_first = lambda: stop(holder)
     try:
-        started = time.monotonic()
+        started = notices.began = time.monotonic()
         with exclusive("play"):
             waited = time.monotonic() - started
     finally:
@@ -89,7 +96,8 @@ def test_lesson_10s_twin_is_told_at_once_to_shut_the_other_kernel_down(lang, not
             stop(holder)
     node = settings.worker_roles()["play"].node
     (at, text), = notices
-    assert at < 2 and waited < exclusive_module.TTL_MS / 1000, notices
+    # the holder was killed at the first notice: its hold is gone once nobody renews it (TTL), not after 120 s
+    assert at < AT_ONCE and waited < AT_ONCE + exclusive_module.TTL_MS / 1000, notices
     assert "en/10_your_own_task.ipynb" in text and node in text and "[2]" in text and "%%playground" in text
     if lang == "en":
         assert "Shut Down Kernel" in text and "at most 120 s" in text and "until its kernel stops" in text
@@ -108,13 +116,14 @@ def test_a_cell_that_holds_a_worker_is_named_with_its_notebook_and_cell(notices,
     holder = start_holder(CELL_HOLD, notebook="/x/my-notebooks/ru/04_group.ipynb")
     notices.on_first = lambda: stop(holder)
     try:
-        assert add.delay(1, 2).get(timeout=10) == 3
+        notices.began = time.monotonic()
+        assert add.delay(1, 2).get(timeout=30) == 3
     finally:
         if holder.poll() is None:
             stop(holder)
     node = settings.worker_roles()["main"].node
     (at, text), *_ = notices
-    assert at < 2, notices
+    assert at < AT_ONCE, notices
     assert text.startswith(f"{node} is held by the notebook ru/04_group.ipynb; this task is sent when it lets go")
     assert "Its cell [2] holds" in text and "Interrupt Kernel" in text
 
@@ -135,20 +144,23 @@ def test_a_process_that_holds_a_worker_is_named_with_its_pid_and_the_wait_is_bou
     assert f"процесс {holder.pid}" in str(error.value) and "выполните эту ячейку снова" in str(error.value)
 
 
+LONGER = exclusive_module.BUSY_SILENT + 4.0  # the nap still runs when the notice comes, on a busy machine too
+
+
 def test_a_worker_busy_with_tasks_sent_before_is_said_with_those_tasks(notices, monkeypatch):
     """A task left running by an earlier cell (exercise 13.3's nap(30), in the learner review, delayed lesson 14):
     the notice names it, its id, and how to stop it."""
     from course_tasks.tasks import nap
 
     monkeypatch.setenv("COURSE_LANG", "en")
-    result = nap.delay(exclusive_module.BUSY_SILENT + 1.5)
+    result = nap.delay(LONGER)
     with exclusive("main"):
         pass
     assert result.ready()
     text = notices[0][1]
-    assert f"running: nap({exclusive_module.BUSY_SILENT + 1.5!r}) id={result.id}" in text, text
+    assert f"running: nap({LONGER!r}) id={result.id}" in text, text
     assert "app.control.revoke(its id, terminate=True)" in text
-    assert f"it was busy (running: nap({exclusive_module.BUSY_SILENT + 1.5!r})" in notices.updates[0]
+    assert f"it was busy (running: nap({LONGER!r})" in notices.updates[0]
 
 
 @pytest.mark.parametrize("lang", ["en", "ru"])

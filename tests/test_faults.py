@@ -180,11 +180,15 @@ def test_a_timeout_says_when_no_worker_consumes_the_queue():
 
 
 def test_a_timeout_with_a_worker_on_the_queue_stays_celerys():
-    slow = nap.delay(1)
-    with pytest.raises(CeleryTimeoutError) as error:
-        slow.get(timeout=0.2)
-    assert str(error.value) == "The operation timed out." and not getattr(error.value, "__notes__", None)
-    assert slow.get(timeout=10) == 1
+    for _ in range(5):  # a busy machine may keep this (niced) process from get() until the nap has ended: again
+        slow = nap.delay(1)
+        try:
+            slow.get(timeout=0.2)
+        except CeleryTimeoutError as error:
+            assert str(error) == "The operation timed out." and not getattr(error, "__notes__", None)
+            assert slow.get(timeout=30) == 1
+            return
+    pytest.fail("nap(1) ended five times before get(timeout=0.2) started: the machine was too busy to tell")
 
 
 @pytest.mark.parametrize("lang,start", [("en", "Start one with:"), ("ru", "Запустите воркер:")])
