@@ -22,8 +22,9 @@ minutes and a container engine). In order:
    root (when run as root), so that the ownership of what the containers write is checked for real.
 5. ``docker build`` of the course's image (host networking when the daemon is ours: it has no default bridge),
    then ``compose up -d`` on free loopback ports, docker-compose.brokers.yml included.
-6. Checks: every worker answers; JupyterLab wants its token (403 without, 200 with the one the log shows) and keeps
-   it over a restart and a re-created container; Flower, Redis, AMQP and the management UI answer on their ports.
+6. Checks: every worker answers and the course's celery beat runs; JupyterLab wants its token (403 without, 200
+   with the one the log shows) and keeps it over a restart and a re-created container; Flower, Redis, AMQP and the
+   management UI answer on their ports.
 7. The lessons, with strict nbval, inside the jupyter container, as the learner, on the learner's copies
    (my-notebooks/), against the compose workers.
 8. After the lessons: everything in my-notebooks/ and notebooks/playground/ belongs to the learner; delivery@course
@@ -66,7 +67,7 @@ IMAGES = {  # what docker-compose.yml names -> the compose variable that replace
 COURSE_IMAGE = "celery-course:local"
 LEARNER_UID = 4321  # the owner of the scratch copy when run as root: not root, and not a user of this machine
 QUICK = ["en/00", "en/01", "en/07", "en/08", "en/10", "en/12", "en/13", "ru/12"]
-ROLES = ["main", "priority", "play", "delivery", "rabbitmq"]
+ROLES = ["main", "priority", "play", "delivery", "rabbitmq", "beat"]  # beat: no ping; its presence key (check_setup)
 KILLS = 5
 
 
@@ -621,9 +622,10 @@ def main(argv=None):
         with log.step("up"):
             course.run("up", "-d", "--no-build", timeout=600)
             roles = ["python", "-m", "course_tasks", "check", *ROLES]
-            wait_until("every worker answering", lambda: course.exec("jupyter", *roles, check=False,
-                                                                     quiet=True).returncode == 0, 180, log, every=2)
-            log.say("every worker answers: " + ", ".join(ROLES))
+            wait_until("every worker answering and celery beat running",
+                       lambda: course.exec("jupyter", *roles, check=False, quiet=True).returncode == 0, 180, log,
+                       every=2)
+            log.say("every worker answers, celery beat runs: " + ", ".join(ROLES))
         with log.step("ports and token"):
             token = check_ports(course, log)
             check_token_kept(course, log, token)
