@@ -246,6 +246,12 @@ def playground_dir() -> str:
     return os.environ.get("COURSE_PLAYGROUND") or default
 
 
+def beat_home() -> Path:
+    """The folder lesson 16's celery beats run in: their ``--schedule`` files are relative to it. ``COURSE_BEAT_HOME``
+    (a test setup's own folder: two setups of one clone never share a schedule file), or this clone's folder."""
+    return Path(os.environ.get("COURSE_BEAT_HOME") or ROOT)
+
+
 def data_dir() -> str:
     """Where lessons keep files of their own (lesson 20's SQLite databases): ``COURSE_DATA_DIR``, or .course/data."""
     default = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".course", "data")

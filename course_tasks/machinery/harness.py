@@ -45,6 +45,7 @@ class LiveHarness:
             self.stack.env["COURSE_PLAYGROUND"] = str(self.stack.log_dir / "playground")  # lesson 10 writes here
             self.stack.env["COURSE_LOG_DIR"] = str(self.stack.log_dir)  # the logs of the workers lessons start
             self.stack.env["COURSE_DATA_DIR"] = str(self.stack.log_dir / "data")  # lesson 20's databases
+            self.stack.env["COURSE_BEAT_HOME"] = str(self.stack.log_dir)  # lesson 16's schedule files: not the clone's
             self.stack.env["COURSE_SETUP_PID"] = str(os.getpid())  # lesson 17's Flower lives as long as this process
             url = settings.rabbitmq_url()
             if amqp_answers(url):

@@ -150,7 +150,8 @@ class LessonWorker:
         log_dir.mkdir(parents=True, exist_ok=True)
         environment = dict(os.environ, **self.env_extra, **{PARENT: str(os.getpid())})
         self.service = Service(f"lesson-{name}", course_command(*self.role.command(), *self.extra), environment,
-                               log_dir / f"lesson-{name}.log", kind=self.role.kind, label=self.role.label)
+                               log_dir / f"lesson-{name}.log", kind=self.role.kind, label=self.role.label,
+                               cwd=settings.beat_home() if schedule_file(self.role) else ROOT)
 
     @property
     def node(self):
@@ -259,7 +260,7 @@ def _clear_leftovers(control, role, fresh):
 def schedule_file(role):
     """The schedule file of a celery beat ``role`` (its ``--schedule`` option), or None."""
     options = list(role.options)
-    return ROOT / options[options.index("--schedule") + 1] if "--schedule" in options else None
+    return settings.beat_home() / options[options.index("--schedule") + 1] if "--schedule" in options else None
 
 
 def _forget_schedule(role):
