@@ -216,15 +216,15 @@ class LiveView:
     def picture(self):
         """The view as text: one block per worker (its slots), then a table of the queues."""
         roles = _roles_by_node()
-        with self.lock:
-            tasks = [task for _, task in self.state.tasks.items()
+        with self.lock:  # each task's state as it is now: the event thread may change it while the text is drawn
+            tasks = [(task, task.state) for _, task in self.state.tasks.items()
                      if task.state in ("RECEIVED", "STARTED") and task.worker is not None]
             mine = {task_id: queue for task_id, queue in self.sent.items()}
             block_queues = list(dict.fromkeys(queue for queue in mine.values() if queue))
-            taken = {task.worker.hostname for task in tasks if task.uuid in mine}
+            taken = {task.worker.hostname for task, _ in tasks if task.uuid in mine}
             nodes = self._nodes(roles, block_queues, taken)
             stopped = {node for node in nodes if node in self.offline}
-            by_queue = [(task.state, self._queue_of(task, roles)) for task in tasks]
+            by_queue = [(state, self._queue_of(task, roles)) for task, state in tasks]
         lines = [say("live_title")]
         if not mine:
             return "\n".join(lines + [say("live_first_task")])
@@ -233,9 +233,9 @@ class LiveView:
             if node in stopped:
                 lines.append(say("live_stopped", node=node))
                 continue
-            here = [task for task in tasks if task.worker.hostname == node]
-            lines.append(say("live_worker", node=node, reserved=sum(task.state == "RECEIVED" for task in here)))
-            running = sorted((task for task in here if task.state == "STARTED"), key=lambda task: task.started or 0)
+            here = [(task, state) for task, state in tasks if task.worker.hostname == node]
+            lines.append(say("live_worker", node=node, reserved=sum(state == "RECEIVED" for _, state in here)))
+            running = sorted((task for task, state in here if state == "STARTED"), key=lambda task: task.started or 0)
             for number, task in enumerate(self._fill(node, running, roles), 1):
                 label = say("live_idle") if task is None else f"{_call(task.name, task.args, task.kwargs)} " \
                                                               f"[{task.uuid[:ID_CHARS]}]"

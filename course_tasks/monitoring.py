@@ -49,6 +49,14 @@ register({
     "flower_online": {"en": "online", "ru": "в сети"},
     "flower_offline": {"en": "offline", "ru": "не в сети"},
     "flower_unknown": {"en": "not seen", "ru": "Flower не видел"},
+    "flower_unseen": {
+        "en": "Flower has not seen {count} of them within {seconds:g} s: it knows only the events it received since "
+              "it started, so a Flower started after them (the Setup cell run again) never hears of them. Run the "
+              "cells above that start the worker and send the tasks again, then this one.",
+        "ru": "Flower не увидел {count} из них за {seconds:g} с: он знает только события, полученные с его запуска, "
+              "и Flower, запущенный после них (ячейка «Подготовка» выполнена снова), о них так и не узнает. "
+              "Выполните снова ячейки выше, которые запускают воркер и отправляют задачи, а потом эту.",
+    },
 })
 FLOWER_READY = ("SUCCESS", "FAILURE", "REVOKED")  # a task Flower will hear no more of
 
@@ -274,6 +282,7 @@ def flower_workers(view, nodes, timeout=WAIT):
     for node in nodes:
         state = "flower_unknown" if node not in status else "flower_online" if status[node] else "flower_offline"
         print(say("flower_worker", node=node, state=say(state)))
+    _unseen(sum(node not in status for node in nodes), timeout)
 
 
 def flower_tasks(view, results, timeout=WAIT):
@@ -294,9 +303,17 @@ def flower_tasks(view, results, timeout=WAIT):
 
 def show_flower_tasks(view, results):
     """Print Flower's row of each task of ``results``: name, state, worker, result (no id, no time)."""
+    tasks = flower_tasks(view, results)
     rows = [(task["name"], task["state"], task["worker"], task["result"]) if task else ("?", say("flower_unknown"),
                                                                                           "", "")
-            for task in flower_tasks(view, results)]
+            for task in tasks]
     widths = [max(len(str(row[i])) for row in rows) for i in range(3)]
     for row in rows:
         print("  ".join(str(value).ljust(width) for value, width in zip(row, widths)), row[3])
+    _unseen(tasks.count(None), WAIT)
+
+
+def _unseen(count, seconds):
+    """Say, as a notice (no part of the lesson's output), what to do when Flower has not seen ``count`` of them."""
+    if count:
+        Notice().show(say("flower_unseen", count=count, seconds=seconds))

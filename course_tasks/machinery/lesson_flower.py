@@ -50,9 +50,11 @@ BROKER_GONE = 3.0  # seconds without an answer from the broker after which Flowe
 register({
     "flower_down": {
         "en": "Flower did not answer at {url} within {seconds:g} s ({error}). Its log: {log}. Run the Setup cell "
-              "again: it starts Flower anew.",
+              "again: it starts Flower anew; then the cells that send the tasks, since a new Flower knows only "
+              "what happens after it starts.",
         "ru": "Flower не ответил по адресу {url} за {seconds:g} с ({error}). Его лог: {log}. Выполните ячейку "
-              "«Подготовка» снова: она запустит Flower заново.",
+              "«Подготовка» снова: она запустит Flower заново; затем ячейки, которые отправляют задачи: новый "
+              "Flower знает только то, что происходит после его запуска.",
     },
     "flower_no_start": {
         "en": "Flower did not start within {seconds:g} s: {error}. The end of its log, {log}:\n{tail}",
