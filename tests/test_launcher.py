@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from printed import Printed
 
+from course_tasks.machinery import lesson_flower
 from course_tasks.machinery.probes import free_port, port_in_use, redis_answers
 from course_tasks.machinery.services import ROOT
 from course_tasks.settings import LOCAL_ROLES, worker_roles
@@ -162,12 +163,17 @@ def test_up_says_that_it_restarts_a_killed_celery_beat(shared_up):
     assert check.returncode == 0 and "celery beat (beat): runs" in check.stdout, check.stdout + check.stderr
 
 
-def test_ctrl_c_stops_everything_up_started_and_says_what(shared_up):
+def test_ctrl_c_stops_everything_up_started_and_says_what(shared_up, monkeypatch):
+    """Lesson 17's Flower too, which a notebook of this setup started (and which outlives that notebook)."""
+    monkeypatch.setenv("CELERY_BROKER_URL", shared_up.broker)
+    monkeypatch.setenv("CELERY_RESULT_BACKEND", shared_up.broker)
+    flower = lesson_flower.ensure()
     assert shared_up.ctrl_c() == 0
     stopped = re.search(r"Stopped in [\d.]+ s: (.*)\.$", shared_up.rest(), re.MULTILINE).group(1)
     nodes = sorted(worker_roles()[role].node for role in WORKERS)
-    assert sorted(stopped.split(", ")) == sorted([f"the embedded broker ({shared_up.broker})", "celery beat (beat)"]
-                                                 + [f"worker {node}" for node in nodes])
+    assert sorted(stopped.split(", ")) == sorted([f"the embedded broker ({shared_up.broker})", "celery beat (beat)",
+                                                  "lesson 17's Flower"] + [f"worker {node}" for node in nodes])
+    assert not port_in_use("127.0.0.1", flower.port)
     assert not port_in_use("127.0.0.1", shared_up.port)
     assert processes_with(shared_up.broker) == []
 

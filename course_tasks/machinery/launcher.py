@@ -52,6 +52,7 @@ register({
         "en": "Stopped in {seconds:.1f} s: {names}.",
         "ru": "Остановлено за {seconds:.1f} с: {names}.",
     },
+    "up_lesson_flower": {"en": "lesson 17's Flower", "ru": "Flower урока 17"},
     "up_stopped_nothing": {
         "en": "Nothing had been started yet.",
         "ru": "Ещё ничего не было запущено.",
@@ -136,7 +137,8 @@ def _stop(stack, quiet):
     began = time.monotonic()
     stopped = stack.stop()
     if stopped:
-        names = ", ".join(run_state.describe(s.kind, s.label) for s in stopped)
+        names = ", ".join([run_state.describe(s.kind, s.label) for s in stopped]
+                          + [say("up_lesson_flower")] * stack.stopped_lesson_flower)
         print(say("up_stopped", seconds=time.monotonic() - began, names=names))
     elif not quiet:
         print(say("up_stopped_nothing"))

@@ -304,6 +304,7 @@ class Stack:
         self.services = []
         self.lock = threading.RLock()  # the supervisor restarts nothing while the stack starts or stops services
         self.stopping = threading.Event()
+        self.stopped_lesson_flower = False  # stop() stopped the Flower lesson 17 started (it says so)
         self.supervisor = None
 
     # -- brokers ------------------------------------------------------------------------------
@@ -466,7 +467,8 @@ class Stack:
             self.supervisor.join(5)
         with self.lock:
             if any(s.kind == "worker" for s in self.services):  # the setup's own stack: lesson 17's Flower goes too
-                stop_flower(self.env.get("CELERY_BROKER_URL") or settings.DEFAULT_REDIS_URL)
+                broker = self.env.get("CELERY_BROKER_URL") or settings.DEFAULT_REDIS_URL
+                self.stopped_lesson_flower = stop_flower(broker)
             stopped = []
             brokers = [s for s in self.services if s.kind == "redis"]
             ours = {broker_key(s.label) for s in brokers}
