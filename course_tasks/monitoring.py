@@ -12,7 +12,7 @@ import uuid
 from celery.utils.log import get_task_logger
 
 from .celery import app
-from .errors import SetupError, one_line
+from .errors import SetupError
 from .exclusive import queued as queued_in
 from .i18n import register, say
 from .machinery import lesson_flower, lesson_procs
@@ -233,9 +233,9 @@ class FlowerView:
         except urllib.error.HTTPError as exc:
             if exc.code == 404:
                 return None
-            raise self._flower.down(one_line(exc), timeout) from None
+            raise self._flower.down(exc, timeout) from None
         except (OSError, ValueError) as exc:
-            raise self._flower.down(one_line(exc), timeout) from None
+            raise self._flower.down(exc, timeout) from None
 
 
 def flower(quiet=False):
