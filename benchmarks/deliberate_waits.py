@@ -40,6 +40,7 @@ TICK = 1 / 5  # course_tasks/routing.py RATE: tick's rate_limit, 5 a second on e
 ASK = 1.0  # course_tasks/routing.py ASK_SECONDS: consumers() gives every worker this long to answer
 BEAT_EVERY = 2.0  # course_tasks/periodic.py EVERY: the interval of the schedule's every-2-seconds entries
 BEAT_EXPIRES = 1.0  # course_tasks/periodic.py EXPIRES: the expires of every-2-seconds-expiring
+STEP_PAUSE = 0.3  # course_tasks/monitoring.py STEP_PAUSE: progress() pauses between two steps of a crunch
 
 WAITS = {
     "00_broker_worker_backend": [
@@ -156,6 +157,7 @@ WAITS = {
     "17_progress_and_monitoring": [
         ("check_setup()", SETUP_CHECK),  # cell 2
         ("watch@course starts", LESSON_WORKER_START),  # cell 4
+        ("progress(): 4 steps, a pause between two", 3 * STEP_PAUSE),  # cell 4
     ],
     "18_testing_tasks": [
         ("check_setup()", SETUP_CHECK),  # cell 2

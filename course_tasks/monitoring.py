@@ -6,13 +6,14 @@ sees them, a queue's length, the line a task logger writes, and the same tasks i
 the steps it wants (a real task would report after real work). ``watch@course`` (settings.LESSON_WORKERS) runs it,
 with a log of its own (``.course/logs/lesson-watch.log``).
 """
+import time
 import urllib.error
 import uuid
 
 from celery.utils.log import get_task_logger
 
 from .celery import app
-from .errors import SetupError, one_line
+from .errors import SetupError
 from .exclusive import queued as queued_in
 from .i18n import register, say
 from .machinery import lesson_flower, lesson_procs
@@ -26,6 +27,7 @@ GATE_TIMEOUT = 30.0  # a step waiting for its gate gives up after this (a notebo
 WAIT = 15.0  # the notebook waits this long at most for a state, the events of a chain, a log line
 EVENTS_GRACE = 5.0  # once the chain is done, its events are waited for this long (one may never come)
 BAR = 20  # characters of the progress bar
+STEP_PAUSE = 0.3  # seconds between two steps of progress(): long enough to see each line come, as a real bar would
 EVENTS = ("task-sent", "task-received", "task-started", "task-succeeded")
 
 register({
@@ -123,11 +125,14 @@ def bar(info):
 
 
 def progress(result, gate, steps):
-    """Open the steps of ``result`` (a crunch) one by one; after each, print the bar its state's meta draws."""
+    """Open the steps of ``result`` (a crunch) one by one, :data:`STEP_PAUSE` apart; after each, print the bar its
+    state's meta draws (flushed at once: the learner sees the bar grow line by line, not four lines at the end)."""
     for step in range(1, steps + 1):
+        if step > 1:
+            time.sleep(STEP_PAUSE)  # the point: progress that one sees happen
         open_step(gate, step)
         wait_state(result, "PROGRESS", done=step)
-        print(result.state, bar(result.info))
+        print(result.state, bar(result.info), flush=True)
     open_step(gate, "end")
 
 
@@ -233,9 +238,9 @@ class FlowerView:
         except urllib.error.HTTPError as exc:
             if exc.code == 404:
                 return None
-            raise self._flower.down(one_line(exc), timeout) from None
+            raise self._flower.down(exc, timeout) from None
         except (OSError, ValueError) as exc:
-            raise self._flower.down(one_line(exc), timeout) from None
+            raise self._flower.down(exc, timeout) from None
 
 
 def flower(quiet=False):

@@ -9,8 +9,10 @@ own beat (``settings.COURSE_BEAT``, which every setup runs) has an empty schedul
 """
 import itertools
 import json
+import math
 import shelve
 import time
+from contextlib import nullcontext
 from datetime import UTC, datetime, timedelta
 
 from celery import Celery
@@ -23,6 +25,7 @@ from .i18n import register, say
 from .lesson_workers import lesson_workers
 from .machinery import lesson_procs
 from .machinery.journaling import JOURNAL_ENV
+from .machinery.notice import while_waiting
 from .waiting import wait_until
 
 QUEUE = "course.clock"
@@ -30,6 +33,7 @@ EVERY = 2.0  # seconds: the interval of the schedule's "every-2-seconds" entries
 EXPIRES = 1.0  # seconds: the "expires" option of the schedule's "every-2-seconds-expiring" entry
 RUNS_TIMEOUT = 30.0
 BEAT = "beat1"  # the role of the lesson's beat (settings.LESSON_SERVICES); its second one is "beat2"
+BEATS = (BEAT, "beat2")
 
 register({
     "periodic_not_ran": {
@@ -69,6 +73,26 @@ register({
     "periodic_ran": {"en": "{entry}: run once the worker took messages again: {ran}",
                      "ru": "{entry}: выполнено, когда воркер снова стал брать сообщения: {ran}"},
     "periodic_stored": {"en": "{entry}: has run: {ran}", "ru": "{entry}: уже запускалась: {ran}"},
+    "periodic_awaiting": {
+        "en": "waiting for {count} run(s) of {entry} (one every {every:g} s): about {seconds:g} s …",
+        "ru": "ждём запусков {entry}: {count} (по одному раз в {every:g} с), это около {seconds:g} с …",
+    },
+    "periodic_awaiting_beats": {
+        "en": "waiting for {count} run(s) of {entry} ({beats} beats, each sending one every {every:g} s): "
+              "about {seconds:g} s …",
+        "ru": "ждём запусков {entry}: {count} (работают процессы beat: {beats}, каждый отправляет по одному раз в "
+              "{every:g} с), это около {seconds:g} с …",
+    },
+    "periodic_stopping": {
+        "en": "beat stays stopped {seconds:g} s on purpose ({missed} runs fall due meanwhile): {left:g} s left …",
+        "ru": "beat намеренно стоит {seconds:g} с (за это время полагается запусков: {missed}): осталось {left:g} с …",
+    },
+    "periodic_filling": {
+        "en": "waiting until {count} runs of each every-2-seconds entry wait in {queue} (beat sends one every "
+              "{every:g} s): about {seconds:g} s …",
+        "ru": "ждём, пока в {queue} наберётся по {count} запуска каждой записи every-2-seconds (beat отправляет по "
+              "одному раз в {every:g} с), это около {seconds:g} с …",
+    },
     "periodic_next": {"en": "timezone {zone}: next run {when}", "ru": "часовой пояс {zone}: следующий запуск {when}"},
 })
 
@@ -89,16 +113,29 @@ def runs(entry, since=0.0):
     return [e for e in journal.entries() if e["task"] == "stamp" and e["args"] == [entry] and e["started"] >= since]
 
 
+def beats_running():
+    """How many of the lesson's beats run now (each sends every entry of the schedule)."""
+    return sum(role in lesson_procs.RUNNING and lesson_procs.RUNNING[role].service.alive() for role in BEATS)
+
+
 def wait_runs(entry, count, since=0.0, timeout=RUNS_TIMEOUT):
-    """Wait until ``entry`` has run ``count`` times after ``since``; those runs."""
+    """Wait until ``entry`` has run ``count`` times after ``since``; those runs. A notice says meanwhile how many
+    runs it waits for and about how long that takes (an every-2-seconds entry, sent by each beat that runs)."""
     def enough():
         got = runs(entry, since)
         return got if len(got) >= count else None
 
-    found = wait_until(enough, timeout, every=0.05)
+    found = enough()
     if not found:
-        log = lesson_procs.RUNNING[BEAT].service.log_path if BEAT in lesson_procs.RUNNING else "-"
-        raise SetupError(say("periodic_not_ran", count=count, seconds=timeout, log=log))
+        left, beats = count - len(runs(entry, since)), max(beats_running(), 1)
+        about = {"count": left, "entry": entry, "every": EVERY, "seconds": math.ceil(left * EVERY / beats)}
+        text = say("periodic_awaiting", **about) if beats == 1 else say("periodic_awaiting_beats", beats=beats,
+                                                                          **about)
+        with while_waiting(text):
+            found = wait_until(enough, timeout, every=0.05)
+            if not found:
+                log = lesson_procs.RUNNING[BEAT].service.log_path if BEAT in lesson_procs.RUNNING else "-"
+                raise SetupError(say("periodic_not_ran", count=count, seconds=timeout, log=log))
     return found
 
 
@@ -117,8 +154,16 @@ def stopped_for(beat, seconds):
     """Stop ``beat`` (a LessonWorkers of the role "beat1": SIGTERM, and it saves its schedule) and keep it stopped
     ``seconds``; when it stopped (``time.time()``)."""
     beat.stop()
-    stopped = time.time()
-    time.sleep(seconds)  # the point of the experiment: no beat while runs fall due
+    stopped, end = time.time(), time.monotonic() + seconds
+
+    def said(left):
+        return say("periodic_stopping", seconds=seconds, missed=int(seconds // EVERY), left=math.ceil(left))
+
+    with while_waiting(said(seconds)) as notice:  # a countdown, second by second
+        while (left := end - time.monotonic()) > 0:  # the point of the experiment: no beat while runs fall due
+            time.sleep(min(left, 1.0))
+            if end - time.monotonic() > 0:
+                notice.update(said(end - time.monotonic()))
     return stopped
 
 
@@ -161,9 +206,12 @@ def fill_while_down(beat, count=2, timeout=RUNS_TIMEOUT):
     entries = ("every-2-seconds", "every-2-seconds-expiring")
     if not any(worker.service.alive() for worker in beat.owned):
         beat = lesson_workers(BEAT, env=beat_env(), fresh=False)
-    if not wait_until(lambda: all(waiting(e) >= count for e in entries), timeout, every=0.05):
-        log = lesson_procs.RUNNING[BEAT].service.log_path if BEAT in lesson_procs.RUNNING else "-"
-        raise SetupError(say("periodic_not_queued", count=count, queue=QUEUE, seconds=timeout, log=log))
+    left = count - min(waiting(e) for e in entries)
+    with while_waiting(say("periodic_filling", count=count, queue=QUEUE, every=EVERY,
+                           seconds=math.ceil(left * EVERY))) if left > 0 else nullcontext():
+        if not wait_until(lambda: all(waiting(e) >= count for e in entries), timeout, every=0.05):
+            log = lesson_procs.RUNNING[BEAT].service.log_path if BEAT in lesson_procs.RUNNING else "-"
+            raise SetupError(say("periodic_not_queued", count=count, queue=QUEUE, seconds=timeout, log=log))
     beat.stop()
     time.sleep(EXPIRES + 0.2)  # the point: the waiting runs get older than their expires
     print(say("periodic_waiting", runs={e: waiting(e) for e in entries}))

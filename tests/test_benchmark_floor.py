@@ -58,6 +58,7 @@ def _constant(module, name):
     ("machinery/backend", "ASK_WORKERS_SECONDS", "TIMEOUT_HINT"),
     ("operations", "SPIN_SECONDS", "SPIN"),
     ("operations", "SETTLE", "SETTLE"),
+    ("monitoring", "STEP_PAUSE", "STEP_PAUSE"),
 ])
 def test_the_waits_use_the_course_s_durations(module, name, ours):
     assert getattr(deliberate_waits, ours) == _constant(module, name), \

@@ -129,6 +129,38 @@ def test_every_message_and_verdict_exists_in_both_languages():
         assert all(texts[lang].strip() for lang in i18n.LANGUAGES), key
 
 
+@pytest.mark.parametrize("lang", ["en", "ru"])
+def test_a_flower_that_is_gone_is_said_as_it_happened(monkeypatch, lang):
+    """Lesson 17's Flower cells, when Flower no longer answers: a port nobody listens on refuses at once (not "did
+    not answer within 5 s"); one that takes the connection and never answers times out; both say what to do."""
+    import socket
+    import time
+
+    from course_tasks.errors import SetupError
+    from course_tasks.machinery.lesson_flower import Flower
+    from course_tasks.machinery.probes import free_port
+    from course_tasks.monitoring import FlowerView
+
+    monkeypatch.setenv("COURSE_LANG", lang)
+    said = {}
+    with socket.socket() as silent:  # listens (the kernel takes the connection) but never answers
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        for kind, port in (("refused", free_port()), ("timed_out", silent.getsockname()[1])):
+            view = FlowerView(Flower({"pid": 0, "port": port, "password": "x", "log": "flower.log"}))
+            began = time.monotonic()
+            with pytest.raises(SetupError) as caught:
+                view.get("/api/workers", timeout=0.5)
+            said[kind] = (str(caught.value), time.monotonic() - began)
+    refused, took = said["refused"]
+    refused_said = {"en": "the connection was refused at once", "ru": "в соединении сразу отказано"}[lang]
+    assert took < 0.5 and refused_said in refused, refused  # at once: not after the 0.5 s the request may take
+    timed_out, took = said["timed_out"]
+    assert took >= 0.5 and {"en": "did not answer at", "ru": "не ответил по адресу"}[lang] in timed_out, timed_out
+    for text in (refused, timed_out):
+        assert "flower.log" in text and {"en": "Run the Setup cell again", "ru": "«Подготовка»"}[lang] in text, text
+
+
 @pytest.mark.parametrize("folder, expected", [("ru", "ru"), ("en", "en")])
 def test_a_notebook_folder_chooses_the_language(tmp_path, folder, expected):
     """What a kernel started in notebooks/ru prints, without COURSE_LANG."""

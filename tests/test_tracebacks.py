@@ -129,9 +129,9 @@ def _kernel_run(kc, code, interrupt=None):
 
 @pytest.mark.parametrize("lang", ["en", "ru"])
 def test_an_interrupt_and_a_name_error_after_a_restart_say_what_to_do(tmp_path, lang):
-    """Kernel > Interrupt during .get(): a few lines (the cell's, not Celery's and kombu's 60-100) saying the task
-    goes on, which one and its state; a NameError in a fresh kernel (a restart), before Setup has imported the
-    course: run the cells from Setup (course_kernel.py, loaded by every kernel of .venv)."""
+    """Kernel > Interrupt during .get(): a few lines (the cell's, not Celery's and kombu's 60-100) saying the tasks
+    the cell sent go on, which one it waited for and its state; a NameError in a fresh kernel (a restart), before
+    Setup has imported the course: run the cells from Setup (course_kernel.py, loaded by every kernel of .venv)."""
     from jupyter_client.manager import start_new_kernel
 
     (tmp_path / lang).mkdir()
@@ -152,6 +152,8 @@ def test_an_interrupt_and_a_name_error_after_a_restart_say_what_to_do(tmp_path, 
     assert len(interrupted.splitlines()) < 16, interrupted
     said = {"en": f"The cell was waiting for the task {task_id}", "ru": f"Ячейка ждала задачу {task_id}"}[lang]
     assert said in interrupted, interrupted
+    sent = {"en": "not the tasks this cell sent", "ru": "но не задачи, которые отправила эта ячейка"}[lang]
+    assert sent in interrupted, interrupted  # it sent nap
 
 
 HOLDER = """import sys
@@ -198,6 +200,9 @@ def _interrupted(kc, km, code, when, twice=False, later=0.0):
             sent = True
 
 
+SENT_NOTE = {"en": "An interrupt stops", "ru": "Прерывание останавливает"}  # said only if the cell sent a task
+
+
 def _error_text(text, after):
     """The error's lines: what the cell printed from ``after`` on (its notices come before)."""
     return text[text.index(after):]
@@ -207,7 +212,8 @@ def _error_text(text, after):
 def test_an_interrupt_while_setup_waits_for_a_held_worker_is_short_and_leaves_nothing_held(tmp_path, lang):
     """A Setup cell waits for play@course, held by another process (lesson 10's twin, say); Kernel > Interrupt,
     pressed twice: a short traceback (IPython used to drop the course's handler on the second one: 89 lines, and
-    every later error long), saying the cell waited for play@course and does not hold it; nothing of the kernel
+    every later error long), saying the cell waited for play@course and does not hold it, and nothing of tasks (it
+    sent none); nothing of the kernel
     holds it afterwards, and a later error is still short."""
     import subprocess
     import sys
@@ -238,6 +244,7 @@ def test_an_interrupt_while_setup_waits_for_a_held_worker_is_short_and_leaves_no
     said = {"en": "The cell was waiting for play@course to be free; this notebook does not hold it.",
             "ru": "Ячейка ждала, пока освободится play@course; этот ноутбук его не держит."}[lang]
     assert said in error and 'with exclusive("play"):' in error, text
+    assert SENT_NOTE[lang] not in error, text  # the cell sent no task: nothing to say of tasks
     assert "Custom TB Handler failed" not in text and "contextlib" not in text and "redis" not in error, text
     assert len(error.splitlines()) < 16, error
     assert held.strip() == "[] [] False", held  # no hold of its own, no renewing thread; play@course not its
@@ -281,4 +288,5 @@ def test_an_interrupt_before_the_course_is_imported_is_short_too(tmp_path):
     error = _error_text(text, "KeyboardInterrupt")
     assert "import slow_module" in text and "time.sleep(60)" not in text, text
     assert "Прерывание оборвало импорт: выполните эту ячейку снова." in error, text
+    assert SENT_NOTE["ru"] not in error, text
     assert len(error.splitlines()) < 10, error

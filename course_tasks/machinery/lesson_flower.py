@@ -25,6 +25,7 @@ import secrets
 import subprocess
 import threading
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -49,12 +50,24 @@ BROKER_GONE = 3.0  # seconds without an answer from the broker after which Flowe
 
 register({
     "flower_down": {
-        "en": "Flower did not answer at {url} within {seconds:g} s ({error}). Its log: {log}. Run the Setup cell "
-              "again: it starts Flower anew; then the cells that send the tasks, since a new Flower knows only "
-              "what happens after it starts.",
-        "ru": "Flower не ответил по адресу {url} за {seconds:g} с ({error}). Его лог: {log}. Выполните ячейку "
-              "«Подготовка» снова: она запустит Flower заново; затем ячейки, которые отправляют задачи: новый "
-              "Flower знает только то, что происходит после его запуска.",
+        "en": "{what} Its log: {log}. Run the Setup cell again: it starts Flower anew; then the cells that send the "
+              "tasks, since a new Flower knows only what happens after it starts.",
+        "ru": "{what} Его лог: {log}. Выполните ячейку «Подготовка» снова: она запустит Flower заново; затем ячейки, "
+              "которые отправляют задачи: новый Flower знает только то, что происходит после его запуска.",
+    },
+    "flower_ask_refused": {
+        "en": "Nothing listens at {url} any more: the connection was refused at once, so the Flower this notebook "
+              "used has stopped.",
+        "ru": "По адресу {url} больше никто не слушает: в соединении сразу отказано, значит, Flower, которым "
+              "пользовался этот ноутбук, остановился.",
+    },
+    "flower_ask_timed_out": {
+        "en": "Flower did not answer at {url} within {seconds:g} s ({error}).",
+        "ru": "Flower не ответил по адресу {url} за {seconds:g} с ({error}).",
+    },
+    "flower_ask_failed": {
+        "en": "Asking Flower at {url} failed ({error}).",
+        "ru": "Запрос к Flower по адресу {url} не удался ({error}).",
     },
     "flower_no_start": {
         "en": "Flower did not start within {seconds:g} s: {error}. The end of its log, {log}:\n{tail}",
@@ -102,8 +115,18 @@ class Flower:
             return one_line(exc)
         return None
 
-    def down(self, error, seconds):
-        return SetupError(say("flower_down", url=self.url, seconds=seconds, error=error, log=self.log))
+    def down(self, exc, seconds):
+        """The SetupError for :meth:`get` failing with ``exc`` (a request of ``seconds`` at most): what happened, as
+        it happened (the connection refused at once, no answer in time, an error answered), and what to do."""
+        reason = getattr(exc, "reason", None) if isinstance(exc, urllib.error.URLError) else exc
+        if isinstance(reason, ConnectionRefusedError):
+            what = "flower_ask_refused"
+        elif isinstance(reason, TimeoutError):  # socket.timeout is TimeoutError
+            what = "flower_ask_timed_out"
+        else:
+            what = "flower_ask_failed"
+        what = say(what, url=self.url, seconds=seconds, error=one_line(exc))
+        return SetupError(say("flower_down", what=what, log=self.log))
 
     def login(self):
         return say("flower_login", user=USER, password=self.password,

@@ -6,6 +6,7 @@ displays out (tests/test_side_by_side.py ``comparable()``), so a notice never ch
 Outside Jupyter it is one line on stderr.
 """
 import sys
+from contextlib import contextmanager
 
 METADATA = {"course": "notice"}
 
@@ -41,3 +42,14 @@ class Notice:
         """Empty the line shown (in Jupyter; outside it, nothing was left on screen to take away)."""
         if self.handle:
             self.handle.update({"text/plain": ""}, raw=True, metadata=METADATA)
+
+
+@contextmanager
+def while_waiting(text):
+    """A :class:`Notice` that says ``text`` while the ``with`` block waits (what for, about how long), taken away
+    when the block is done; left in place, above the error, if the block fails or is interrupted. The block may
+    :meth:`~Notice.update` it (a countdown)."""
+    notice = Notice()
+    notice.show(text)
+    yield notice
+    notice.clear()

@@ -9,9 +9,10 @@ its name and message, ``sys.last_value``, and ``%tb``, which prints the whole tr
 
 Two errors get a line more, in the notebook's language:
 
-- an interrupt (Kernel > Interrupt, ``KeyboardInterrupt``) says what it stopped: the waiting, not the task; when a
-  cell waited for a result (``AsyncResult.get()``), which task and its state now; and what the course's function it
-  stopped in has left behind, as that function's module says (:func:`on_interrupt`: a hold waited for or let go, a
+- an interrupt (Kernel > Interrupt, ``KeyboardInterrupt``) says what it stopped: the waiting, and not the tasks, if
+  the cell sent any (Celery's ``after_task_publish`` signal, with IPython's execution count); when a cell waited
+  for a result (``AsyncResult.get()``), which task and its state now; and what the course's function it stopped in
+  has left behind, as that function's module says (:func:`on_interrupt`: a hold waited for or let go, a
   worker killed and coming back, a Setup or an import to run again). An interrupt is shown short wherever it
   lands: before the course is imported (``course_kernel.py``), in no cell's frame, and while this handler runs
   (Interrupt pressed twice: SIGINT is ignored meanwhile, which is bounded: the one thing it asks is the result
@@ -25,6 +26,7 @@ import sys
 import threading
 from types import TracebackType
 
+from celery import signals
 from celery.result import AsyncResult
 
 from ..i18n import register, say
@@ -34,11 +36,12 @@ register({
         "en": "(frames outside this notebook's cells hidden; %tb shows the whole traceback)",
         "ru": "(фреймы вне ячеек ноутбука скрыты; всю трассировку покажет %tb)",
     },
-    "tracebacks.interrupted": {
-        "en": "Interrupted: the cell stopped here. An interrupt stops this notebook's waiting, not the tasks it sent: "
-              "they run on in their workers.",
-        "ru": "Прервано: ячейка остановилась здесь. Прерывание останавливает ожидание в ноутбуке, но не "
-              "отправленные задачи: они продолжают выполняться на воркерах.",
+    "tracebacks.interrupted": {"en": "Interrupted: the cell stopped here.",
+                               "ru": "Прервано: ячейка остановилась здесь."},
+    "tracebacks.interrupted_sent": {
+        "en": "An interrupt stops this notebook's waiting, not the tasks this cell sent: they run on in their workers.",
+        "ru": "Прерывание останавливает ожидание в ноутбуке, но не задачи, которые отправила эта ячейка: они "
+              "продолжают выполняться на воркерах.",
     },
     "tracebacks.interrupted_wait": {
         "en": "The cell was waiting for the task {task}, now {state}. Wait again with .get(timeout=...), or stop it "
@@ -64,6 +67,24 @@ register({
 
 CAUGHT = (Exception, KeyboardInterrupt)  # what the short traceback shows (KeyboardInterrupt is no Exception)
 _INTERRUPT_NOTES = {}  # a function's code -> note(frame): what an interrupt inside that function leaves behind
+_sent_in = {"cell": None}  # the execution count of the last cell of this kernel that sent a task
+
+
+def _cell():
+    """The execution count of the cell the kernel runs now (IPython's ``In [n]``), or None outside IPython."""
+    shell = sys.modules["IPython"].get_ipython() if "IPython" in sys.modules else None
+    return getattr(shell, "execution_count", None)
+
+
+@signals.after_task_publish.connect
+def _remember_cell(**_):
+    """A task was sent (any app of this process): remember in which cell, for the interrupt's note."""
+    _sent_in["cell"] = _cell()
+
+
+def sent_in_this_cell():
+    """Whether the running cell has sent a task (seen since ``course_tasks`` was imported, which sends them)."""
+    return _sent_in["cell"] is not None and _sent_in["cell"] == _cell()
 
 
 def note(error, line):
@@ -171,6 +192,8 @@ def notes(value, tb, is_cell=lambda filename: False):
     cell's), in the notebook's language."""
     if isinstance(value, KeyboardInterrupt):
         lines = [say("tracebacks.interrupted")]
+        if sent_in_this_cell():
+            lines.append(say("tracebacks.interrupted_sent"))
         waited = waited_for(tb)
         if waited is not None:
             task = f"{waited.name}[{waited.id}]" if getattr(waited, "name", None) else waited.id
