@@ -62,3 +62,15 @@ def test_notebooks_go_to_two_processes_longest_first_and_tests_to_the_others(hoo
     assert sorted(notebooks_given) == sorted(nodeid for nodeid in collection if ".ipynb::" in nodeid)
     everything = sorted(nodeid for ids in given.values() for nodeid in ids)
     assert everything == sorted(collection)  # each once
+
+
+def test_every_lesson_and_test_file_has_a_seed_duration(hooks):
+    """A fresh clone has no recorded durations: its first run orders the files by tests/test-durations.json. A file
+    missing there costs 1 s per test (UNKNOWN_SECONDS) and goes out among the last, where a long one keeps one process
+    busy while the other has nothing left (lessons 15-17 and tests/test_checkers_15_17.py were missing: ~40 s each on
+    an idle machine, seeded as 8-10 s)."""
+    seeds = json.loads(hooks.SEED_DURATIONS.read_text(encoding="utf-8"))
+    files = {path.relative_to(ROOT).as_posix() for path in [*ROOT.glob("notebooks/*/[0-9]*.ipynb"),
+                                                            *ROOT.glob("tests/test_*.py")]}
+    assert sorted(files - set(seeds)) == [], "files with no seed duration: add their measured seconds"
+    assert sorted(set(seeds) - files) == [], "seed durations of files that are gone"
