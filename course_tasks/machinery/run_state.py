@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from .. import settings
 from ..i18n import register, say
+from ..waiting import wait_until
 
 STATE_DIR = Path(__file__).resolve().parent.parent.parent / ".course"
 RUN_DIR = STATE_DIR / "run"
@@ -128,17 +129,18 @@ def stop_flower(broker_url: str, timeout: float = 5.0, lock: bool = True) -> boo
             os.killpg(int(pid), sig)  # its own session: Flower alone
         except (ProcessLookupError, PermissionError):
             return True
-        deadline = time.monotonic() + timeout
-        while process_alive(pid) and time.monotonic() < deadline:
-            try:  # our child (a kernel that started it): reap it, or it stays a zombie that looks alive
-                if os.waitpid(int(pid), os.WNOHANG)[0]:
-                    return True
-            except ChildProcessError:
-                pass
-            time.sleep(0.05)
-        if not process_alive(pid):
+        if wait_until(lambda: _reaped(pid) or not process_alive(pid), timeout):
             return True
     return True
+
+
+def _reaped(pid) -> bool:
+    """Whether ``pid``, a child of this process that has exited (a kernel started it), was reaped now: else it stays
+    a zombie that looks alive."""
+    try:
+        return bool(os.waitpid(int(pid), os.WNOHANG)[0])
+    except ChildProcessError:
+        return False
 
 
 def read_json(path: Path):
