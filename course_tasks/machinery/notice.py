@@ -1,8 +1,9 @@
 """A notice in the notebook: a line that tells the learner what the course is doing (waiting for a worker,
 starting a setup), shown as an IPython display marked ``{"course": "notice"}`` in its metadata.
 
-It is not part of the lesson's output: the tests that compare a run with the stored outputs leave such
-displays out (tests/test_side_by_side.py ``comparable()``), so a notice never changes what a lesson shows.
+It is not part of the lesson's output: whatever compares a run with the stored outputs leaves such displays out
+(:mod:`.nbval_notices`: the test run, the side-by-side twins, the compose verification), so a notice never changes
+what a lesson shows.
 Outside Jupyter it is one line on stderr.
 """
 import sys
