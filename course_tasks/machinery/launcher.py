@@ -15,6 +15,7 @@ import secrets
 import signal
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 from jupyter_core.paths import jupyter_runtime_dir
@@ -29,6 +30,8 @@ from .services import ROOT, LaunchError, Stack
 from .setup_lock import SetupLock
 
 ATTACH_WAIT = 60.0  # how long a second `up` waits for a first one that is still starting
+JUPYTER_STARTS = 3  # starts of JupyterLab when the port it chose was taken before it bound it
+_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # 127.0.0.1 directly, whatever http_proxy says
 JUPYTER_URL_WAIT = 60.0  # how long JupyterLab may take to listen (its first start on a busy machine is slow)
 
 register({
@@ -172,8 +175,14 @@ def _start_jupyter(stack, lock):
     are and the one address to open. Returns its Service."""
     made = copies.ensure()
     token = secrets.token_hex(24)
-    service = stack.start_jupyter(token)
-    url = wait_until(lambda: _jupyter_url(service, token) or not service.alive(), JUPYTER_URL_WAIT, every=0.1)
+    for _ in range(JUPYTER_STARTS):
+        service = stack.start_jupyter(token)
+        url = wait_until(lambda s=service: _jupyter_url(s, token) or not s.alive(), JUPYTER_URL_WAIT, every=0.1)
+        if isinstance(url, str) or "already in use" not in service.log_since():
+            break
+        # jupyter_server picks a free port, then binds it a moment later: another JupyterLab started at the same
+        # time (another learner's, in a room) took it meanwhile. A new start picks another one.
+        stack.forget(service)
     if not isinstance(url, str):
         lines = service.log_since().strip().splitlines()
         error = lines[-1] if lines else f"no answer within {JUPYTER_URL_WAIT:g} s"
@@ -187,12 +196,21 @@ def _start_jupyter(stack, lock):
 
 
 def _jupyter_url(service, token):
-    """The address of lesson 00 in the learner's language, with the token, once JupyterLab listens (it writes
-    jpserver-<pid>.json then; the port is the one it took)."""
+    """The address of lesson 00 in the learner's language, with the token, once this JupyterLab answers with this
+    token. It writes jpserver-<pid>.json with its port just before it binds that port: until then, the port may be
+    another JupyterLab's (which refuses this token)."""
     info = run_state.read_json(Path(jupyter_runtime_dir()) / f"jpserver-{service.proc.pid}.json")
     if not info or not info.get("url"):
         return None
-    return f"{info['url'].rstrip('/')}/lab/tree/{copies.first_lesson(language())}?token={token}"
+    base = info["url"].rstrip("/")
+    request = urllib.request.Request(f"{base}/api/status", headers={"Authorization": f"token {token}"})
+    try:
+        with _DIRECT.open(request, timeout=2) as reply:
+            if reply.status != 200:
+                return None
+    except (OSError, ValueError):  # not listening yet, or another server's answer (403)
+        return None
+    return f"{base}/lab/tree/{copies.first_lesson(language())}?token={token}"
 
 
 def _attached(lock, flower, jupyter=True):

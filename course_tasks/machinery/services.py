@@ -327,7 +327,7 @@ class Stack:
                                       label=url, ready=lambda _: redis_answers(url, timeout=0.2)))
         if not wait_until(lambda: redis_answers(url, timeout=0.2) or not service.alive(), 10) or not service.alive():
             error = (service.log_tail(5).strip().splitlines() or ["no answer within 10 s"])[-1].split(" # ")[-1]
-            self._forget(service)
+            self.forget(service)
             raise LaunchError(say("socket_failed", path=where, error=error) if where else
                               say("redis_start_failed", port=port, error=error))
         self.supervise(service)
@@ -426,7 +426,7 @@ class Stack:
         if not wait_until(lambda: port_in_use(LOOPBACK, port) or not service.alive(), timeout, every=0.1) \
                 or not service.alive():
             error = (service.log_tail(5).strip().splitlines() or [f"no answer within {timeout:g} s"])[-1]
-            self._forget(service)
+            self.forget(service)
             self.say(say("flower_failed", error=error, log=service.log_path))
             return None
         self.say(say("up_flower", url=url, log=service.log_path))
@@ -439,7 +439,7 @@ class Stack:
             self.services.append(service.start())
         return service
 
-    def _forget(self, service):
+    def forget(self, service):
         """Stop a service that failed to start and take it off the list."""
         with self.lock:
             service.kill()
