@@ -180,15 +180,17 @@ def test_a_timeout_says_when_no_worker_consumes_the_queue():
 
 
 def test_a_timeout_with_a_worker_on_the_queue_stays_celerys():
-    for _ in range(5):  # a busy machine may keep this (niced) process from get() until the nap has ended: again
-        slow = nap.delay(1)
+    # A busy machine may keep this process from get() until the nap has ended (with two busy loops beside the suite,
+    # nap(1) did five times in a row): a longer nap each time, so a slower machine only makes the test longer.
+    for seconds in (1, 3, 10, 30):
+        slow = nap.delay(seconds)
         try:
             slow.get(timeout=0.2)
         except CeleryTimeoutError as error:
             assert str(error) == "The operation timed out." and not getattr(error, "__notes__", None)
-            assert slow.get(timeout=30) == 1
+            assert slow.get(timeout=seconds + 60) == seconds
             return
-    pytest.fail("nap(1) ended five times before get(timeout=0.2) started: the machine was too busy to tell")
+    pytest.fail("nap(30) ended before get(timeout=0.2) started: this process got no CPU for 30 s")
 
 
 @pytest.mark.parametrize("lang,start", [("en", "Start one with:"), ("ru", "Запустите воркер:")])
