@@ -25,13 +25,12 @@ from ..i18n import language, register, say
 from ..waiting import wait_until
 from . import copies, run_state
 from .autostart import holder_name
-from .probes import LOOPBACK, amqp_answers
+from .probes import LOCAL_HTTP, LOOPBACK, amqp_answers
 from .services import ROOT, LaunchError, Stack
 from .setup_lock import SetupLock
 
 ATTACH_WAIT = 60.0  # how long a second `up` waits for a first one that is still starting
 JUPYTER_STARTS = 3  # starts of JupyterLab when the port it chose was taken before it bound it
-_DIRECT = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # 127.0.0.1 directly, whatever http_proxy says
 JUPYTER_URL_WAIT = 60.0  # how long JupyterLab may take to listen (its first start on a busy machine is slow)
 
 register({
@@ -205,7 +204,7 @@ def _jupyter_url(service, token):
     base = info["url"].rstrip("/")
     request = urllib.request.Request(f"{base}/api/status", headers={"Authorization": f"token {token}"})
     try:
-        with _DIRECT.open(request, timeout=2) as reply:
+        with LOCAL_HTTP.open(request, timeout=2) as reply:
             if reply.status != 200:
                 return None
     except (OSError, ValueError):  # not listening yet, or another server's answer (403)

@@ -34,11 +34,10 @@ from ..errors import SetupError, one_line
 from ..i18n import register, say
 from ..waiting import wait_until
 from . import run_state
-from .probes import LOOPBACK, broker_answers, free_port
+from .probes import LOCAL_HTTP, LOOPBACK, broker_answers, free_port
 from .services import ROOT, course_command
 from .setup_lock import SetupLock
 
-_OPENER = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # 127.0.0.1 directly, whatever http_proxy says
 USER = "course"
 OWNER = "COURSE_FLOWER_OWNER"  # the pid of the process that runs the setup, in Flower's environment ("": unknown)
 SETUP_PID = "COURSE_SETUP_PID"  # set by the test harness for its kernels: the process that runs their setup
@@ -97,7 +96,7 @@ class Flower:
         request = urllib.request.Request(self.url + path)
         token = base64.b64encode(f"{USER}:{self.password}".encode()).decode()
         request.add_header("Authorization", f"Basic {token}")
-        with _OPENER.open(request, timeout=timeout) as response:
+        with LOCAL_HTTP.open(request, timeout=timeout) as response:
             return json.loads(response.read().decode())
 
     def answers(self):

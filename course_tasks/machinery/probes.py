@@ -1,5 +1,6 @@
 """Does it answer? A Redis, a RabbitMQ, a port: each asked one way, within a bound (a silent port never hangs)."""
 import socket
+import urllib.request
 from urllib.parse import urlsplit
 
 import redis
@@ -10,6 +11,7 @@ from .. import settings
 from ..errors import no_reply, one_line
 
 LOOPBACK = "127.0.0.1"
+LOCAL_HTTP = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # to 127.0.0.1 whatever http_proxy says
 PING_SECONDS = 1.0  # a raw PING to a Redis: a silent port (accepts, never answers) is told in this time
 
 
