@@ -51,6 +51,7 @@ RENEW_EVERY = 1.0
 WAIT_LIMIT = 120.0  # seconds a notebook waits for another before it gives up, saying why
 POLL = 0.05
 BUSY_SILENT = 2.0  # seconds of waiting for an idle worker before the notebook says so
+POOL_SETTLE = 10.0  # seconds a pool may take to replace a dead process (it looks every 5 s; asked, at once)
 
 register({
     "hold_waiting": {
@@ -328,8 +329,14 @@ def _active(app, worker):
 
 
 def _idle(app, worker):
-    """Nothing waits for or runs on ``worker``."""
-    return not queued(app, worker.queues) and not _active(app, worker)
+    """Nothing waits for or runs on ``worker``, and its pool can start at once as many tasks as it has processes
+    (``course_idle``, course_tasks/machinery/control.py)."""
+    if queued(app, worker.queues):
+        return False
+    with app.connection_for_write() as conn:  # a new connection: a pooled one may predate a broker restart
+        replies = app.control.broadcast("course_idle", destination=[worker.node], reply=True, timeout=1.0,
+                                        connection=conn) or []
+    return all(reply.get(worker.node, {}).get("idle", True) for reply in replies)  # no answer: nothing runs there
 
 
 def _busy(app, worker):
@@ -348,8 +355,9 @@ def _wait_idle(app, worker, notice):
     if _idle(app, worker) or wait_until(lambda: _idle(app, worker), BUSY_SILENT, every=POLL):
         return ""  # a short wait for this notebook's own tasks: no line
     tasks = _busy(app, worker)
-    if not tasks:
-        return ""  # it has just become idle
+    if not tasks:  # no task of anybody: it has just become idle, or its pool is replacing a process (lesson 13)
+        wait_until(lambda: _idle(app, worker), POOL_SETTLE, every=POLL)
+        return ""  # a pool still not ready after that does not keep the notebook waiting
     notice.show(say("hold_busy", node=worker.node, tasks=tasks, limit=WAIT_LIMIT))
     if not wait_until(lambda: _idle(app, worker), WAIT_LIMIT - BUSY_SILENT, every=POLL):
         raise SetupError(say("hold_busy_timeout", node=worker.node, seconds=WAIT_LIMIT))

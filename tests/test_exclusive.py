@@ -180,3 +180,24 @@ def test_every_kind_of_hold_is_said_with_what_to_do_now_and_after_the_bound(unti
         assert "[4]" in todo and "[4]" in fix and "Interrupt Kernel" in todo + fix and "Shut Down" not in todo + fix
     else:  # the menu's names are JupyterLab's, in English in both languages
         assert "[4]" in todo and "Shut Down Kernel" in todo and "Shut Down Kernel" in fix, (todo, fix)
+
+
+def test_a_hold_begins_once_a_dead_pool_process_has_been_replaced():
+    """A pool process killed just before (lesson 13's hard time limit kills one): the pool finds it when it looks,
+    every 5 s, and until its replacement is up a group of four on worker@course's four processes started three at
+    once and the fourth seconds later (7 of 20 tries). The hold waits for the pool first (``course_idle``)."""
+    import signal
+
+    from celery import group
+
+    from course_tasks import journal, nap
+    from course_tasks.limits import pool_processes
+
+    for victim in range(4):
+        with exclusive("main"):
+            os.kill(pool_processes()[victim], signal.SIGKILL)
+        with exclusive("main"):
+            sent = group(nap.s(1) for _ in range(4)).apply_async()
+            sent.get(timeout=30)
+        ran = [entry for entry in journal.entries() if entry["id"] in {result.id for result in sent.results}]
+        assert journal.max_parallel(ran) == 4, [(entry["started"], entry["finished"], entry["pid"]) for entry in ran]

@@ -5,6 +5,8 @@
   worker's main process, or of the pool process that runs a task; they work the same when the worker runs locally
   and in a container (no process id crosses a container's border);
 - ``course_check_pool``: look for dead pool processes now (lesson 13 counts the replaced ones);
+- ``course_idle``: whether the worker has nothing to do and every process of its pool can take a task at once
+  (``course_tasks.exclusive`` waits for that before a notebook's block);
 - ``course_worker_info``: an id of this worker process's start (a restarted worker answers with another one:
   ``course_tasks.workers.reload_worker``) and what the playground loaded (play@course);
 - ``course_shutdown``: Celery's warm ``shutdown``, bounded: a worker whose warm shutdown has not ended after
@@ -100,6 +102,28 @@ def course_shutdown(state, grace=10.0):
     timer.daemon = True  # a warm shutdown that ends in time ends the process, and the timer with it
     timer.start()
     raise WorkerShutdown(0)
+
+
+@inspect_command()
+def course_idle(state, **kwargs):
+    """Whether this worker has no task taken (running or reserved) and its pool can start as many at once as it has
+    processes. A prefork pool finds a dead process (a time limit's kill, lesson 13) when it looks (every 5 s), and
+    the process that replaces it takes jobs once it has said it is up; until then a group of four on four processes
+    starts three at once and the fourth seconds later."""
+    ready = _pool_ready(state.consumer.pool)
+    if not ready:  # a dead process is replaced when the pool looks for one: look now
+        state.consumer.hub.call_soon(state.consumer.pool.maintain_pool)
+    return {"idle": not worker_state.reserved_requests and ready}
+
+
+def _pool_ready(pool):
+    """Every process of a prefork pool alive, up and with no job; other pools (solo, threads): nothing to wait for."""
+    processes = getattr(getattr(pool, "_pool", None), "_pool", None)
+    if processes is None or not hasattr(pool._pool, "_waiting_to_start"):
+        return True
+    inner = pool._pool
+    return (len(processes) == inner._processes and all(process._is_alive() for process in processes)
+            and not inner._waiting_to_start and not inner._cache and len(inner._all_inqueues) == len(processes))
 
 
 @inspect_command()
