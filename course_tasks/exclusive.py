@@ -8,7 +8,8 @@ Two notebooks may run at the same time against one setup (the English and the Ru
 say). A measurement or an order is only true if nobody else's tasks run on that worker meanwhile, so:
 
 - entering the block waits (saying so in the notebook) while another notebook holds the worker, then
-  until the worker has nothing left to do (its queues empty, no task running);
+  until the worker has nothing left to do (its queues empty, no task taken) and every process of its pool
+  can take a task (one that replaced a dead process has started);
 - while the block runs, every other notebook that sends a task to that worker's queues waits
   (saying so) before sending, until the block ends.
 
