@@ -68,11 +68,11 @@ def course_kill_pool_process(state, task_id):
     return {"killed": request.worker_pid}
 
 
-def _check_pool_soon(state):
+def _check_pool_soon(state, delays=(0.1, 0.3, 1.0)):
     """The pool looks for exited processes when one's sentinel pipe closes, but the process may not be
     reapable yet at that instant; then its timer finds it within 5 s (AsynPool.timers). Look now instead."""
     consumer = state.consumer
-    for delay in (0.1, 0.3, 1.0):
+    for delay in delays:
         consumer.hub.call_later(delay, consumer.pool.maintain_pool)
 
 
@@ -110,20 +110,15 @@ def course_idle(state, **kwargs):
     processes. A prefork pool finds a dead process (a time limit's kill, lesson 13) when it looks (every 5 s), and
     the process that replaces it takes jobs once it has said it is up; until then a group of four on four processes
     starts three at once and the fourth seconds later."""
-    ready = _pool_ready(state.consumer.pool)
-    if not ready:  # a dead process is replaced when the pool looks for one: look now
-        state.consumer.hub.call_soon(state.consumer.pool.maintain_pool)
-    return {"idle": not worker_state.reserved_requests and ready}
-
-
-def _pool_ready(pool):
-    """Every process of a prefork pool alive, up and with no job; other pools (solo, threads): nothing to wait for."""
-    processes = getattr(getattr(pool, "_pool", None), "_pool", None)
-    if processes is None or not hasattr(pool._pool, "_waiting_to_start"):
-        return True
-    inner = pool._pool
-    return (len(processes) == inner._processes and all(process._is_alive() for process in processes)
-            and not inner._waiting_to_start and not inner._cache and len(inner._all_inqueues) == len(processes))
+    inner = getattr(state.consumer.pool, "_pool", None)
+    if not hasattr(inner, "_waiting_to_start"):  # not prefork (solo, threads): nothing of the pool to wait for
+        return {"idle": not worker_state.reserved_requests}
+    processes = inner._pool
+    whole = (len(processes) == inner._processes and all(process._is_alive() for process in processes)
+             and not inner._waiting_to_start and len(inner._all_inqueues) == len(processes))
+    if not whole:  # the waiting notebook asks again at its next look: one look now each time
+        _check_pool_soon(state, delays=(0,))
+    return {"idle": not worker_state.reserved_requests and whole and not inner._cache}
 
 
 @inspect_command()
