@@ -27,6 +27,7 @@ from . import celeryconfig, ledger, settings
 from .i18n import register, say
 from .journal import call_text, entries, text_table
 from .machinery import journaling
+from .machinery.kill_switch import KillableTask
 from .machinery.plumbing import course_app
 from .waiting import wait_until
 
@@ -37,8 +38,14 @@ ATTEMPTS_PREFIX = "course:attempts:"
 UNACKED_KEY = "course.delivery.unacked"
 
 
-class AttemptTask(journaling.JournaledTask):
-    """A journaled task that also records when each run starts, so that a run cut off by a kill is seen."""
+class AttemptTask(journaling.JournaledTask, KillableTask):
+    """A journaled task that also records when each run starts, so that a run cut off by a kill is seen, and
+    carries out a kill ordered for it (``faults.kill_worker(during=...)``, ``faults.kill_pool_process``)."""
+
+    def killing(self, target, request):
+        journal = getattr(request, journaling.HEADER, None)
+        if journal:  # the notebook's, as the start of the run
+            record_kill(request.hostname, journal=journal)
 
     def __call__(self, *args, **kwargs):
         request = self.request
@@ -124,9 +131,10 @@ def _client():
     return app.backend.client
 
 
-def record_kill(node, at=None):
-    """Note that ``node`` (or a process of it) was killed ``at`` (now by default; faults.kill_* call this)."""
-    journaling.record(_client(), ATTEMPTS_PREFIX + journaling.KEY, {"killed": node, "at": at or time.time()})
+def record_kill(node, at=None, journal=journaling.KEY):
+    """Note in ``journal`` (this process's by default) that ``node`` (or a process of it) was killed ``at`` (now by
+    default): faults.kill_worker and the pool process that carries out a kill (AttemptTask.killing) call this."""
+    journaling.record(_client(), ATTEMPTS_PREFIX + journal, {"killed": node, "at": at or time.time()})
 
 
 def _events():

@@ -3,10 +3,13 @@
     kill_worker("delivery", during=result)   # SIGKILL delivery@course's main process while it runs result's task
     kill_pool_process(result)                 # SIGKILL only the pool process running result's task
 
-Both are remote-control commands that the worker carries out on itself (``course_tasks/machinery/control.py``,
-which every course worker loads), so they work the same when the worker runs locally and when it runs in a
-container. A restarted worker is told from the killed one by its boot id (``course_worker_info``, answered by
-every course worker), not by its process id: a container that Docker starts again often gets the very same pid.
+A kill during a task is carried out by the pool process that runs it (``course_tasks/machinery/kill_switch.py``),
+``after`` seconds into the run, or at its end if it ends sooner, before its result is stored: a kill that travelled
+from the notebook could land after the run had ended on a busy machine. A worker with no task is killed by a
+remote-control command it carries out on itself (``course_kill_worker``, ``course_tasks/machinery/control.py``).
+Both work the same when the worker runs locally and when it runs in a container. A restarted worker is told from
+the killed one by its boot id (``course_worker_info``, answered by every course worker), not by its process id: a
+container that Docker starts again often gets the very same pid.
 The course's supervisor (``course.py up``, the test harness, Docker's restart policy) starts a killed worker again;
 ``kill_worker`` waits until it answers.
 """
@@ -16,7 +19,7 @@ from . import delivery, settings
 from .apps import app_for
 from .exclusive import exclusive, held_here
 from .i18n import register, say
-from .machinery import tracebacks
+from .machinery import kill_switch, tracebacks
 from .machinery.notice import Notice
 from .waiting import wait_until
 from .workers import worker_info
@@ -57,6 +60,10 @@ register({
         "ru": "Ячейка ждала, пока убитый {node} запустится снова: он вернётся сам за несколько секунд "
               "(его запускают python3 course.py up и docker compose). Выполните ячейку снова.",
     },
+    "faults.ended": {
+        "en": "The task {id} had ended before it could be killed, so nothing was killed.",
+        "ru": "Задача {id} завершилась раньше, чем её успели убить, поэтому ничего не убито.",
+    },
     "faults.not_started": {
         "en": "The task {id} did not start on {node} within {seconds:g} s, so nothing was killed.",
         "ru": "Задача {id} не началась на {node} за {seconds:g} с, поэтому ничего не убито.",
@@ -74,30 +81,32 @@ def _node_boot(app, node, timeout=0.5):
     return info.get("boot") if info else None
 
 
-def _command(app, node, name, task_id, deadline):
-    """Send ``name`` until the worker does it (it answers "waiting" until the task runs); its reply, or None."""
+def _command(app, node, name, deadline):
+    """Send ``name`` to ``node`` until it replies (a busy worker may miss one broadcast); its reply, or None."""
     def done():
-        replies = app.control.broadcast(name, arguments={"task_id": task_id}, destination=[node],
-                                        reply=True, timeout=1.0, limit=1)
-        reply = next((r[node] for r in replies or [] if node in r), None)
-        return ("reply", reply) if reply is None or "killed" in reply else None
+        replies = app.control.broadcast(name, destination=[node], reply=True, timeout=1.0, limit=1)
+        return next((r[node] for r in replies or [] if node in r), None)
 
-    answer = wait_until(done, deadline - time.monotonic())
-    if answer is None:
-        raise FaultError(say("faults.not_started", id=task_id, node=node, seconds=COMEBACK_SECONDS))
-    return answer[1]
+    return wait_until(done, deadline - time.monotonic())
 
 
-def _wait_started(result, seconds, deadline):
-    """Wait until ``result``'s task has run for ``seconds`` (its start is recorded by delivery.AttemptTask)."""
-    def running():
-        runs = delivery.attempts(result)
-        return runs[-1] if runs and runs[-1]["state"] == "RUNNING" else None
+def _order(result, target, after, deadline, node):
+    """Have the pool process that runs ``result``'s task kill ``target`` ("worker" or "process") ``after`` seconds
+    into the run (``machinery/kill_switch.py``) and wait until it has; FaultError if the task ended first or did not
+    run before ``deadline``."""
+    client = delivery.app.backend.client
+    kill_switch.order(client, result.id, target, after, deadline - time.monotonic())
 
-    run = wait_until(running, deadline - time.monotonic())
-    if run is None:
-        raise FaultError(say("faults.not_started", id=result.id, node="?", seconds=COMEBACK_SECONDS))
-    time.sleep(max(0.0, run["started"] + seconds - time.time()))
+    def seen():
+        if kill_switch.carried_out(client, result.id) is not None:
+            return "killed"
+        return "ended" if result.ready() else None
+
+    found = wait_until(seen, deadline - time.monotonic())
+    if found != "killed":
+        kill_switch.cancel(client, result.id)
+        raise FaultError(say("faults.ended" if found == "ended" else "faults.not_started", id=result.id,
+                             node=node, seconds=COMEBACK_SECONDS))
 
 
 def _answering(app, node, seconds, role):
@@ -114,7 +123,8 @@ _killed = {}  # role -> the boot id of the process kill_worker killed
 
 def kill_worker(role="delivery", during=None, after=0.5):
     """SIGKILL the main process of the worker of ``role`` (its pool processes die with it); with ``during``
-    (an AsyncResult), ``after`` seconds into that task's run. Returns once the worker is dead; the
+    (an AsyncResult of a lesson 12 task), ``after`` seconds into that task's run (at its end if it ends sooner).
+    Returns once the worker is dead; the
     supervisor starts it again, and :func:`wait_for_worker` waits for that.
 
     The worker is this notebook's meanwhile (``exclusive(role)``): other notebooks wait to send to it.
@@ -134,10 +144,11 @@ def _kill_worker(role, during, after):
     app, node = app_for(role), settings.roles()[role].node
     old_boot = _answering(app, node, ANSWER_SECONDS, role)
     deadline = time.monotonic() + COMEBACK_SECONDS
-    if during is not None:
-        _wait_started(during, after, deadline)
-    _command(app, node, "course_kill_worker", during.id if during is not None else None, deadline)
-    delivery.record_kill(node, at=time.time() + 0.2)  # the worker dies 0.2 s after its reply
+    if during is not None:  # its pool process kills it, at that moment of the run
+        _order(during, "worker", after, deadline, node)
+    else:
+        _command(app, node, "course_kill_worker", deadline)
+        delivery.record_kill(node, at=time.time() + 0.2)  # the worker dies 0.2 s after its reply
     _killed[role] = old_boot
     wait_until(lambda: not app.control.ping(destination=[node], timeout=0.2), 5)
 
@@ -170,15 +181,14 @@ def _back(role, quiet):
 
 
 def kill_pool_process(result, role="delivery", after=0.5):
-    """SIGKILL the pool process running ``result``'s task, ``after`` seconds into its run; the worker lives on.
+    """SIGKILL the pool process running ``result``'s task (a lesson 12 task), ``after`` seconds into its run (at its
+    end if it ends sooner); the worker lives on.
     The worker is this notebook's meanwhile (``exclusive(role)``): other notebooks wait to send to it."""
     app, node = app_for(role), settings.roles()[role].node
     _answering(app, node, ANSWER_SECONDS, role)  # a worker that is not there: said at once
     with exclusive(role, idle=False):  # its own task may be running: do not wait for that
-        deadline = time.monotonic() + COMEBACK_SECONDS
-        _wait_started(result, after, deadline)
-        _command(app, node, "course_kill_pool_process", result.id, deadline)
-        delivery.record_kill(node)
+        _order(result, "process", after, time.monotonic() + COMEBACK_SECONDS, node)
+        app.control.broadcast("course_check_pool", destination=[node])  # replaced now, not at the pool's 5 s look
 
 
 @tracebacks.on_interrupt(_kill_worker)

@@ -74,7 +74,7 @@ def test_kill_loop_every_killed_task_comes_back_and_ends_within_the_lessons_boun
     delivery.clear()
     seconds, failures, lock_left = [], [], 0
     for n in range(KILLS):
-        after = 0.05 + (n * 0.37) % 0.65  # 0.05-0.7 s into the 1 s run (it dies 0.2 s later), a new moment each time
+        after = 0.05 + (n * 0.37) % 0.9  # 0.05-0.95 s into the 1 s run, a new moment each time
         with exclusive("delivery"):
             result = delivery.nap_acked_late.delay(1)
             faults.kill_worker("delivery", during=result, after=after)
@@ -101,6 +101,31 @@ def test_kill_loop_every_killed_task_comes_back_and_ends_within_the_lessons_boun
     assert max(seconds) < RESULT_SECONDS + faults.COMEBACK_SECONDS, summary
 
 
+def test_a_kill_asked_for_after_the_run_would_end_lands_at_its_end_before_its_result_is_stored():
+    """The pool process carries the kill out (machinery/kill_switch.py): a run shorter than ``after`` is cut off at its
+    end, never ended by itself; its message comes back and the next run ends well."""
+    from course_tasks.exclusive import exclusive
+
+    delivery.clear()
+    with exclusive("delivery"):
+        result = delivery.nap_requeued.delay(1)
+        faults.kill_pool_process(result, after=5)
+        assert result.get(timeout=RESULT_SECONDS) == 1
+    assert [run["state"] for run in delivery.attempts(result)] == ["KILLED", "SUCCESS"]
+
+
+def test_a_kill_for_a_task_that_has_ended_says_so_at_once():
+    from course_tasks.exclusive import exclusive
+
+    with exclusive("delivery"):
+        result = delivery.nap_acked_early.delay(0)
+        assert result.get(timeout=RESULT_SECONDS) == 0
+        started = time.monotonic()
+        with pytest.raises(faults.FaultError, match="ended before it could be killed"):
+            faults.kill_pool_process(result)
+    assert time.monotonic() - started < 3
+
+
 def test_delivery_worker_is_started_with_the_others_and_listens_to_its_own_queue():
     role = settings.worker_roles()["delivery"]
     assert "delivery" in settings.LOCAL_ROLES
@@ -124,7 +149,7 @@ def test_kill_commands_are_registered_for_the_workers():
     from course_tasks.celery import app
 
     app.loader.import_default_modules()  # what a worker imports when it starts: its app's include=
-    assert {"course_kill_worker", "course_kill_pool_process", "course_check_pool"} <= set(Panel.data)
+    assert {"course_kill_worker", "course_check_pool"} <= set(Panel.data)
     assert plumbing.CONTROL in app.conf.include  # the main worker answers them too (lesson 13)
     assert plumbing.CONTROL in delivery.app.conf.include
 

@@ -28,7 +28,8 @@ minutes and a container engine). In order:
 7. The lessons, with strict nbval, inside the jupyter container, as the learner, on the learner's copies
    (my-notebooks/), against the compose workers.
 8. After the lessons: everything in my-notebooks/ and notebooks/playground/ belongs to the learner; delivery@course
-   killed 5 times is recognised each time by its new boot id; a queue declared with other arguments
+   killed 5 times (twice during a task, by the task's own pool process: cut off, run again) is recognised each
+   time by its new boot id; a queue declared with other arguments
    (PRECONDITION_FAILED) makes rabbit@course wait with a message instead of restarting, and it starts once the
    queue is deleted.
 9. ``compose down -v``: no container, network or volume of the run is left; our own daemon is stopped.
@@ -491,16 +492,20 @@ def check_owners(clone, uid, gid, log):
 
 KILL_LOOP = """
 import time
-from course_tasks import faults
-from course_tasks.delivery import app
+from course_tasks import delivery, faults
 node = "delivery@course"
 for i in range({kills}):
-    pid = app.control.inspect(destination=[node], timeout=2).stats()[node]["pid"]
+    pid = delivery.app.control.inspect(destination=[node], timeout=2).stats()[node]["pid"]
     began = time.monotonic()
-    faults.kill_worker("delivery")
+    task = delivery.nap_acked_late.delay(1) if i % 2 else None  # every other kill: by the task's own pool process
+    faults.kill_worker("delivery", during=task)
     faults.wait_for_worker("delivery")
-    new = app.control.inspect(destination=[node], timeout=2).stats()[node]["pid"]
-    print(f"kill {{i + 1}}: pid {{pid}} -> {{new}}, back in {{time.monotonic() - began:.1f}} s", flush=True)
+    new = delivery.app.control.inspect(destination=[node], timeout=2).stats()[node]["pid"]
+    runs = ""
+    if task is not None:  # its message comes back, and the worker runs it again to the end
+        task.get(timeout=20)
+        runs = ", runs " + "/".join(run["state"] for run in delivery.attempts(task))
+    print(f"kill {{i + 1}}: pid {{pid}} -> {{new}}, back in {{time.monotonic() - began:.1f}} s{{runs}}", flush=True)
 """
 
 
@@ -514,10 +519,12 @@ def check_kills(course, log):
         log.say("   " + line)
     after = course.engine.docker("inspect", "-f", "{{.RestartCount}}", course.container("delivery-worker"),
                                  quiet=True).stdout.strip()
-    if done.returncode != 0 or len(lines) != KILLS:
+    cut = [line for line in lines if "runs" in line]
+    if done.returncode != 0 or len(lines) != KILLS or any(not line.endswith("runs KILLED/SUCCESS") for line in cut):
         raise Failed("the kill loop failed:\n" + "\n".join((done.stdout + done.stderr).strip().splitlines()[-8:]))
     same = sum(1 for line in lines if re.search(r"pid (\d+) -> \1,", line))
-    log.say(f"{KILLS} kills, each recognised by its boot id ({same} of them with the same pid again); "
+    log.say(f"{KILLS} kills ({len(cut)} of them during a task, each cut off and run again), each recognised by its "
+            f"boot id ({same} of them with the same pid again); "
             f"Docker restarted the container {int(after) - int(before)} times")
     return same
 

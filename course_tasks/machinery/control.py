@@ -1,9 +1,9 @@
 """The course's remote-control commands, carried out by a worker on itself. Every app lists this module in its
 ``include=`` (plumbing.CONTROL), so every course worker answers them:
 
-- ``course_kill_worker`` and ``course_kill_pool_process`` (lesson 12, ``course_tasks.faults``): a SIGKILL of the
-  worker's main process, or of the pool process that runs a task; they work the same when the worker runs locally
-  and in a container (no process id crosses a container's border);
+- ``course_kill_worker`` (lesson 12, ``course_tasks.faults``): a SIGKILL of the worker's main process; it works the
+  same when the worker runs locally and in a container (no process id crosses a container's border). A kill
+  during a task is not a command: the task's own pool process carries it out (``kill_switch``);
 - ``course_check_pool``: look for dead pool processes now (lesson 13 counts the replaced ones);
 - ``course_idle``: whether the worker has nothing to do and every process of its pool can take a task at once
   (``course_tasks.exclusive`` waits for that before a notebook's block);
@@ -32,40 +32,18 @@ GUARD = lesson_procs  # connected to worker_init when imported: a lesson's worke
 BOOT = uuid.uuid4().hex  # new in every worker process
 
 
-def _running(task_id):
-    """The request of ``task_id`` if a pool process has taken it (and an early ack has been sent), else None."""
-    for request in worker_state.active_requests:
-        if request.id == task_id and request.time_start and request.worker_pid \
-                and (request.task.acks_late or request.acknowledged):
-            return request
-    return None
-
-
 def _die(pid):
     if pid == 1:  # PID 1 of a container ignores SIGKILL sent from inside; exit as abruptly instead
         os._exit(137)
     os.kill(pid, signal.SIGKILL)
 
 
-@control_command(args=[("task_id", str)], signature="[task_id]")
-def course_kill_worker(state, task_id=None):
-    """SIGKILL this worker's main process (its pool processes die with it), once task_id runs if given."""
-    if task_id and _running(task_id) is None:
-        return {"waiting": task_id}
+@control_command()
+def course_kill_worker(state):
+    """SIGKILL this worker's main process (its pool processes die with it)."""
     pid = os.getpid()
     threading.Timer(0.2, _die, (pid,)).start()  # after the reply has gone out
     return {"killed": pid}
-
-
-@control_command(args=[("task_id", str)], signature="<task_id>")
-def course_kill_pool_process(state, task_id):
-    """SIGKILL the pool process that runs task_id (as the kernel's OOM killer would)."""
-    request = _running(task_id)
-    if request is None:
-        return {"waiting": task_id}
-    os.kill(request.worker_pid, signal.SIGKILL)
-    _check_pool_soon(state)
-    return {"killed": request.worker_pid}
 
 
 def _check_pool_soon(state, delays=(0.1, 0.3, 1.0)):
