@@ -43,6 +43,8 @@ class AttemptTask(journaling.JournaledTask, KillableTask):
     carries out a kill ordered for it (``faults.kill_worker(during=...)``, ``faults.kill_pool_process``)."""
 
     def killing(self, target, request):
+        if target == "worker" and not self.acks_late:  # the main process sends an early ack as the run starts:
+            wait_until(lambda: _place(request.id) != "unacked", 5, every=0.01)  # the kill comes after it, always
         journal = getattr(request, journaling.HEADER, None)
         if journal:  # the notebook's, as the start of the run
             record_kill(request.hostname, journal=journal)
