@@ -182,6 +182,15 @@ def test_every_kind_of_hold_is_said_with_what_to_do_now_and_after_the_bound(unti
         assert "[4]" in todo and "Shut Down Kernel" in todo and "Shut Down Kernel" in fix, (todo, fix)
 
 
+def _dead(pid):
+    """Whether process ``pid`` has died (a zombie its parent has not reaped yet counts), as Linux's /proc says."""
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rpartition(")")[2].split()[0] in ("Z", "X")
+    except FileNotFoundError:
+        return True
+
+
 def test_a_hold_begins_once_a_dead_pool_process_has_been_replaced():
     """A pool process killed just before (lesson 13's hard time limit kills one): the pool finds it when it looks,
     every 5 s, and until its replacement is up a group of four on worker@course's four processes started three at
@@ -192,10 +201,13 @@ def test_a_hold_begins_once_a_dead_pool_process_has_been_replaced():
 
     from course_tasks import journal, nap
     from course_tasks.limits import pool_processes
+    from course_tasks.waiting import wait_until
 
     for victim in range(4):
         with exclusive("main"):
-            os.kill(pool_processes()[victim], signal.SIGKILL)
+            pid = pool_processes()[victim]
+            os.kill(pid, signal.SIGKILL)  # delivered when the kernel next runs it: on a busy machine, not at once
+            assert wait_until(lambda pid=pid: _dead(pid), 5)  # dead, as after a time limit's kill
         with exclusive("main"):
             sent = group(nap.s(1) for _ in range(4)).apply_async()
             sent.get(timeout=30)
